@@ -2,6 +2,16 @@
 // API, CLI, browser) runs against the real local test ground, which the global
 // setup starts once per run and the global teardown stops.
 const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
+// @kubernetes/client-node 1.x and its OIDC dependencies ship only ES modules,
+// which Node 20 can require() but Jest's module system cannot: transpile them.
+const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+const esmTransform = {
+  transform: {
+    '^.+\\.ts$': tsJest,
+    [`node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['ts-jest', { isolatedModules: true, diagnostics: false, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -9,13 +19,13 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      ...esmTransform,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      ...esmTransform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

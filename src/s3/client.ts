@@ -1,0 +1,174 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { signV2, signV4, type Credentials, type S3Request } from './signing';
+
+/** The S3 options Thanos's objstore uses that decide how requests are made. */
+export interface S3ClientOptions {
+  endpoint: string; // host[:port]
+  bucket: string;
+  credentials?: Credentials;
+  region?: string;
+  /** Plain HTTP instead of HTTPS (Thanos's `insecure`). */
+  insecure?: boolean;
+  signatureVersion2?: boolean;
+  bucketLookupType?: 'auto' | 'path' | 'virtual-hosted';
+  insecureSkipVerify?: boolean;
+  listObjectsVersion?: 'v1' | 'v2';
+  timeoutMs?: number;
+}
+
+/** Why an S3 call failed, in the terms an operator acts on. */
+export type S3FailureKind = 'unreachable' | 'credentials' | 'no-such-bucket' | 'access-denied' | 'other';
+
+export class S3Error extends Error {
+  constructor(
+    readonly kind: S3FailureKind,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'S3Error';
+  }
+}
+
+const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken']);
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function xmlText(raw: string): string {
+  return raw.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => XML_ENTITIES[name] ?? '');
+}
+
+function xmlValue(xml: string, tag: string): string | undefined {
+  const raw = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1];
+  return raw === undefined ? undefined : xmlText(raw);
+}
+
+/** Hosts whose S3 API addresses buckets by sub-domain when lookup is `auto`. */
+function prefersVirtualHost(endpoint: string): boolean {
+  const host = endpoint.split(':')[0] ?? '';
+  return /(^|\.)amazonaws\.com(\.cn)?$/.test(host) || /(^|\.)aliyuncs\.com$/.test(host);
+}
+
+/**
+ * A small S3 client that signs with V2 or V4 and addresses buckets by path or
+ * virtual host exactly as configured, so that a bucket check exercises the
+ * same request shape Thanos will use.
+ */
+export class S3Client {
+  constructor(private readonly options: S3ClientOptions) {}
+
+  private virtualHosted(): boolean {
+    const lookup = this.options.bucketLookupType ?? 'auto';
+    return lookup === 'virtual-hosted' || (lookup === 'auto' && prefersVirtualHost(this.options.endpoint));
+  }
+
+  private async send(
+    method: S3Request['method'],
+    key: string,
+    query: Record<string, string> = {},
+    body: Buffer = Buffer.alloc(0),
+  ): Promise<{ status: number; body: Buffer }> {
+    const { endpoint, bucket } = this.options;
+    const encodedKey = key.split('/').map(encodeURIComponent).join('/');
+    const virtual = this.virtualHosted();
+    const host = virtual ? `${bucket}.${endpoint}` : endpoint;
+    const path = virtual ? `/${encodedKey}` : `/${bucket}/${encodedKey}`;
+    let req: S3Request = {
+      method,
+      protocol: this.options.insecure ? 'http:' : 'https:',
+      host,
+      path,
+      query,
+      resource: { bucket, key },
+      headers: { 'content-length': String(body.length) },
+      body,
+    };
+    if (this.options.credentials) {
+      req = this.options.signatureVersion2
+        ? signV2(req, this.options.credentials)
+        : await signV4(req, this.options.credentials, this.options.region || 'us-east-1');
+    }
+    return this.transmit(req);
+  }
+
+  private transmit(req: S3Request): Promise<{ status: number; body: Buffer }> {
+    const search = new URLSearchParams(req.query).toString();
+    const [hostname, port] = req.host.split(':');
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    const target = `${req.protocol}//${req.host}`;
+    return new Promise((resolve, reject) => {
+      const send = req.protocol === 'https:' ? httpsRequest : httpRequest;
+      const r = send(
+        {
+          method: req.method,
+          hostname,
+          port: port ? Number(port) : undefined,
+          path: search ? `${req.path}?${search}` : req.path,
+          headers: { ...req.headers, host: req.host },
+          rejectUnauthorized: !this.options.insecureSkipVerify,
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
+      r.on('error', (err: NodeJS.ErrnoException) =>
+        reject(new S3Error('unreachable', err.code ?? 'NetworkError', `cannot reach the S3 endpoint ${target}: ${err.message}`)),
+      );
+      r.end(req.body);
+    });
+  }
+
+  private fail(what: string, res: { status: number; body: Buffer }): never {
+    const xml = res.body.toString('utf8');
+    const code = xmlValue(xml, 'Code') ?? `HTTP${res.status}`;
+    const detail = xmlValue(xml, 'Message') ?? `HTTP status ${res.status}`;
+    const { bucket, endpoint } = this.options;
+    if (CREDENTIAL_CODES.has(code)) {
+      throw new S3Error('credentials', code, `${what}: the S3 endpoint ${endpoint} rejected the access key or secret key (${code}: ${detail})`);
+    }
+    if (code === 'NoSuchBucket') {
+      throw new S3Error('no-such-bucket', code, `${what}: bucket '${bucket}' does not exist at ${endpoint}`);
+    }
+    if (code === 'AccessDenied' || res.status === 403) {
+      throw new S3Error('access-denied', code, `${what}: access to bucket '${bucket}' at ${endpoint} was denied (${code}: ${detail})`);
+    }
+    throw new S3Error('other', code, `${what}: ${code}: ${detail}`);
+  }
+
+  async createBucket(): Promise<void> {
+    const res = await this.send('PUT', '');
+    if (res.status !== 200 && !res.body.toString('utf8').includes('BucketAlreadyOwnedByYou')) this.fail('create bucket', res);
+  }
+
+  async listObjects(prefix = '', maxKeys = 10): Promise<string[]> {
+    const query: Record<string, string> =
+      this.options.listObjectsVersion === 'v1'
+        ? { 'max-keys': String(maxKeys), prefix }
+        : { 'list-type': '2', 'max-keys': String(maxKeys), prefix };
+    const res = await this.send('GET', '', query);
+    if (res.status !== 200) this.fail('list bucket', res);
+    return [...res.body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => xmlText(m[1] as string));
+  }
+
+  async putObject(key: string, body: Buffer): Promise<void> {
+    const res = await this.send('PUT', key, {}, body);
+    if (res.status !== 200) this.fail(`write object '${key}'`, res);
+  }
+
+  async getObject(key: string): Promise<Buffer> {
+    const res = await this.send('GET', key);
+    if (res.status !== 200) this.fail(`read object '${key}'`, res);
+    return res.body;
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    const res = await this.send('DELETE', key);
+    if (res.status !== 204 && res.status !== 200) this.fail(`delete object '${key}'`, res);
+  }
+}

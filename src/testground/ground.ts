@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestGroundCoordinates } from './coordinates';
+import { startKubernetes, stopAll } from './kubernetes';
+import { startMinio } from './minio';
+import { binPath, buildScript, pinnedVersions } from './paths';
+import type { ManagedProcess } from './process';
+import { startTemporal, type TemporalOptions } from './temporal';
+
+const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'temporal', 'minio'];
+
+/**
+ * Builds whatever binary is missing from the cache (a no-op when all are
+ * there). The build's output streams to stderr, so a cold build shows its
+ * progress; on failure the error repeats its last lines, which name the
+ * component that failed.
+ */
+export async function ensureBinaries(): Promise<void> {
+  const versions = pinnedVersions();
+  const versioned: Record<string, string> = {
+    etcd: versions.etcd, kwok: versions.kwok, temporal: versions.temporalCli, minio: versions.minio,
+  };
+  const missing = REQUIRED_BINARIES.filter((name) => !existsSync(binPath(`${name}-${versioned[name] ?? versions.kubernetes}`)));
+  if (missing.length === 0) return;
+  process.stderr.write(`[testground] building ${missing.join(', ')} (cached after the first run)\n`);
+  const build = spawn('bash', [buildScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (chunk: Buffer): void => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  build.stdout.on('data', keep);
+  build.stderr.on('data', keep);
+  const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
+  if (code !== 0) {
+    throw new Error(`building the test ground failed (exit ${code}):\n${tail.split('\n').slice(-15).join('\n')}`);
+  }
+}
+
+const RUN_DIR_PREFIX = 'thanos-testground-';
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes run directories left by supervisors that were killed outright (their
+ * servers died with them, but SIGKILL leaves no chance to delete files).
+ */
+function sweepStaleRuns(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(RUN_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8'));
+    } catch {
+      continue; // not a run directory, or one still being set up
+    }
+    if (!isAlive(pid)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RunningTestGround {
+  coordinates: TestGroundCoordinates;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Temporal, Kubernetes (with kwok nodes) and MinIO side by side, each
+ * in a fresh directory, and returns their coordinates. If any component fails
+ * to start, the others are stopped and the error names every failed component.
+ */
+export async function startTestGround(options: TemporalOptions = {}): Promise<RunningTestGround> {
+  await ensureBinaries();
+  sweepStaleRuns();
+  const runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+  mkdirSync(join(runDir, 'logs'));
+  writeFileSync(join(runDir, 'supervisor.pid'), String(process.pid));
+  const [temporal, kubernetes, minio] = await Promise.allSettled([
+    startTemporal(runDir, options),
+    startKubernetes(runDir),
+    startMinio(runDir),
+  ]);
+  const processes: ManagedProcess[] = [];
+  if (temporal.status === 'fulfilled') processes.push(temporal.value.process);
+  if (kubernetes.status === 'fulfilled') processes.push(...kubernetes.value.processes);
+  if (minio.status === 'fulfilled') processes.push(minio.value.process);
+  const stop = async (): Promise<void> => {
+    await stopAll(processes);
+    rmSync(runDir, { recursive: true, force: true });
+  };
+
+  if (temporal.status === 'rejected' || kubernetes.status === 'rejected' || minio.status === 'rejected') {
+    const failures = [
+      ['Temporal dev server', temporal],
+      ['Kubernetes', kubernetes],
+      ['MinIO', minio],
+    ]
+      .filter(([, result]) => (result as PromiseSettledResult<unknown>).status === 'rejected')
+      .map(([name, result]) => `${name as string}: ${((result as PromiseRejectedResult).reason as Error).message}`);
+    // Keep the logs of a failed start for inspection; stop everything else.
+    await stopAll(processes);
+    throw new Error(`the test ground did not start (logs kept in ${join(runDir, 'logs')}):\n${failures.join('\n\n')}`);
+  }
+
+  const coordinates: TestGroundCoordinates = {
+    runDir,
+    supervisorPid: process.pid,
+    temporal: temporal.value.coordinates,
+    kubernetes: kubernetes.value.coordinates,
+    s3: minio.value.coordinates,
+    versions: pinnedVersions(),
+  };
+  return { coordinates, stop };
+}
+
+/** Writes the coordinates where tests and the demo read them (mode 0600: it holds keys). */
+export function writeCoordinates(file: string, coordinates: TestGroundCoordinates): void {
+  writeFileSync(file, JSON.stringify(coordinates, null, 2) + '\n', { mode: 0o600 });
+}

@@ -1,0 +1,197 @@
+import type * as k8s from '@kubernetes/client-node';
+
+/**
+ * kwok's stage configuration for the test ground: what fake nodes, pods and
+ * volumes do. Nodes turn Ready; pods turn Running and Ready on their node's
+ * loopback address, except pods of component X in a namespace named
+ * `unready-X-...`, which run but never pass their readiness probe (for tests
+ * of readiness failures); claims of the `testground-local` StorageClass are
+ * bound to a volume made for them; pods and claims being deleted go away.
+ */
+
+/** CEL: the pod belongs to a namespace that asks its component to stay unready. */
+const STAYS_UNREADY =
+  "has(self.metadata.labels) && 'app.kubernetes.io/name' in self.metadata.labels && " +
+  "self.metadata.namespace.startsWith('unready-' + self.metadata.labels['app.kubernetes.io/name'] + '-')";
+
+export const TESTGROUND_STORAGE_CLASS = 'testground-local';
+const PROVISIONER = 'testground.kwok/volume';
+
+const podStatus = (ready: boolean): string => `
+      {{ $now := Now }}
+      conditions:
+      - {type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - {type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }}}
+      - type: Ready
+        status: "${ready ? 'True' : 'False'}"
+        lastTransitionTime: {{ $now | Quote }}${ready ? '' : `
+        reason: ContainersNotReady
+        message: "readiness probe failed: HTTP probe failed with statuscode: 503"`}
+      - {type: ContainersReady, status: "${ready ? 'True' : 'False'}", lastTransitionTime: {{ $now | Quote }}}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        ready: ${ready}
+        started: true
+        restartCount: 0
+        state: {running: {startedAt: {{ $now | Quote }}}}
+      {{ end }}
+      {{ with NodeIPsWith .spec.nodeName }}
+      hostIP: {{ index . 0 | Quote }}
+      hostIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      {{ with PodIPsWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace }}
+      podIP: {{ index . 0 | Quote }}
+      podIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      phase: Running
+      startTime: {{ $now | Quote }}`;
+
+const startingPod = (unready: boolean): string => `
+    - cel: {expression: "!has(self.metadata.deletionTimestamp)"}
+    - cel: {expression: "has(self.spec.nodeName) && self.status.phase == 'Pending'"}
+    - cel: {expression: "${unready ? '' : '!('}${STAYS_UNREADY.replace(/"/g, '\\"')}${unready ? '' : ')'}"}`;
+
+export function kwokConfiguration(): string {
+  return `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  # Left at zero, kwok refuses to start its controllers.
+  podPlayStageParallelism: 4
+  nodePlayStageParallelism: 4
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 4
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-node-ready}
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchExpressions:
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: NotIn
+      values: ["True"]
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - {type: Ready, status: "True", reason: KubeletReady, message: "kwok fake node", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
+      - {type: MemoryPressure, status: "False", reason: KubeletHasSufficientMemory, message: "", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
+      - {type: DiskPressure, status: "False", reason: KubeletHasNoDiskPressure, message: "", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
+      - {type: PIDPressure, status: "False", reason: KubeletHasSufficientPID, message: "", lastHeartbeatTime: {{ $now | Quote }}, lastTransitionTime: {{ $now | Quote }}}
+      nodeInfo:
+        architecture: amd64
+        operatingSystem: linux
+        kubeletVersion: {{ printf "kwok-%s" Version | Quote }}
+        containerRuntimeVersion: {{ printf "kwok-%s" Version | Quote }}
+        kernelVersion: ""
+        kubeProxyVersion: ""
+        osImage: ""
+        machineID: ""
+        systemUUID: ""
+        bootID: ""
+      phase: Running
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-pod-ready}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:${startingPod(false)}
+  next:
+    statusTemplate: |${podStatus(true)}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-pod-unready}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:${startingPod(true)}
+  next:
+    statusTemplate: |${podStatus(false)}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-pod-delete}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - cel: {expression: "has(self.metadata.deletionTimestamp)"}
+  next:
+    delete: true
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-volume-provision}
+spec:
+  resourceRef: {apiGroup: v1, kind: PersistentVolumeClaim}
+  selector:
+    matchExpressions:
+    - cel: {expression: "self.spec.storageClassName == '${TESTGROUND_STORAGE_CLASS}'"}
+    - cel: {expression: "!has(self.metadata.deletionTimestamp) && !has(self.spec.volumeName)"}
+  steps:
+  - apply:
+      template: |
+        apiVersion: v1
+        kind: PersistentVolume
+        metadata:
+          name: pvc-{{ .metadata.uid }}
+          annotations: {pv.kubernetes.io/provisioned-by: ${PROVISIONER}}
+        spec:
+          accessModes:
+          {{ YAML .spec.accessModes 2 }}
+          capacity:
+          {{ YAML .spec.resources.requests 2 }}
+          persistentVolumeReclaimPolicy: Delete
+          storageClassName: ${TESTGROUND_STORAGE_CLASS}
+          volumeMode: Filesystem
+          claimRef:
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            name: {{ .metadata.name | Quote }}
+            namespace: {{ .metadata.namespace | Quote }}
+            uid: {{ .metadata.uid | Quote }}
+          hostPath: {path: "/nonexistent/testground/pvc-{{ .metadata.uid }}"}
+  - patch:
+      root: spec
+      template: |
+        volumeName: pvc-{{ .metadata.uid }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-volume-release}
+spec:
+  resourceRef: {apiGroup: v1, kind: PersistentVolume}
+  selector:
+    matchExpressions:
+    - cel: {expression: "self.spec.storageClassName == '${TESTGROUND_STORAGE_CLASS}' && self.status.phase == 'Released'"}
+  next:
+    delete: true
+`;
+}
+
+/** The default StorageClass whose claims the stages above bind. */
+export function testgroundStorageClass(): k8s.V1StorageClass {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {
+      name: TESTGROUND_STORAGE_CLASS,
+      annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+    },
+    provisioner: PROVISIONER,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'Immediate',
+  };
+}

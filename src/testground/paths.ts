@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The project's root, found from this file whether it runs from src/ or dist/. */
+export const projectRoot = resolve(__dirname, '..', '..');
+
+export const buildScript = join(projectRoot, 'scripts', 'testground', 'build.sh');
+const versionsFile = join(projectRoot, 'scripts', 'testground', 'versions.sh');
+
+/** Where built binaries live, outside the clone so a fresh clone reuses them. */
+export function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return process.env.THANOS_TESTGROUND_CACHE || join(base, 'thanos-installer-testground');
+}
+
+export function binPath(name: string): string {
+  return join(cacheDir(), 'bin', name);
+}
+
+export interface PinnedVersions {
+  kubernetes: string;
+  etcd: string;
+  kwok: string;
+  temporalCli: string;
+  minio: string;
+}
+
+/** The pinned versions, read from the one file the build script also sources. */
+export function pinnedVersions(): PinnedVersions {
+  const vars = new Map<string, string>();
+  for (const line of readFileSync(versionsFile, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(\S+)$/.exec(line.trim());
+    if (m?.[1] && m[2]) vars.set(m[1], m[2]);
+  }
+  const get = (key: string): string => {
+    const value = vars.get(key);
+    if (!value) throw new Error(`${versionsFile} does not set ${key}`);
+    return value;
+  };
+  return {
+    kubernetes: get('KUBERNETES_VERSION'),
+    etcd: get('ETCD_VERSION'),
+    kwok: get('KWOK_VERSION'),
+    temporalCli: get('TEMPORAL_CLI_VERSION'),
+    minio: get('MINIO_VERSION'),
+  };
+}

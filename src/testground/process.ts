@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A server process of the test ground, logging to a file of its own. */
+export interface ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  /** Set once the process has ended. */
+  exitDescription(): string | undefined;
+  /** The last lines of its log, for error messages. */
+  logTail(lines?: number): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has ended. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  command: string;
+  args: string[];
+  logDir: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Starts a server process that cannot outlive the process that started it:
+ * `setpriv --pdeathsig KILL` makes the kernel kill it when its parent dies,
+ * however that happens (Ctrl-C, a crash, SIGKILL of the test runner). It runs
+ * in its own process group so that a terminal's Ctrl-C reaches only the
+ * supervisor, which then stops the servers in order.
+ */
+export function startProcess(options: StartOptions): ManagedProcess {
+  const logFile = join(options.logDir, `${options.name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', options.command, ...options.args], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', fd, fd],
+    detached: true,
+  });
+  closeSync(fd);
+
+  let exit: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      resolve();
+    });
+    child.once('error', (err) => {
+      exit = `could not be started: ${err.message}`;
+      resolve();
+    });
+  });
+
+  const logTail = (lines = 15): string => {
+    try {
+      return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+
+  return {
+    name: options.name,
+    logFile,
+    exitDescription: () => exit,
+    logTail,
+    async stop(graceMs = 10_000) {
+      if (exit !== undefined || child.pid === undefined) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Polls `check` until it returns true. Fails early, naming the component and
+ * quoting its log, if the process ends first; fails on timeout the same way.
+ */
+export async function waitUntilReady(
+  proc: ManagedProcess,
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  for (;;) {
+    const exit = proc.exitDescription();
+    if (exit !== undefined) {
+      throw new Error(`${proc.name} ${exit} before ${what}. Last lines of ${proc.logFile}:\n${proc.logTail()}`);
+    }
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${proc.name}: timed out after ${timeoutMs / 1000}s waiting until ${what}` +
+          (lastError ? ` (last error: ${lastError})` : '') +
+          `. Last lines of ${proc.logFile}:\n${proc.logTail()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

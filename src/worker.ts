@@ -1,0 +1,59 @@
+/**
+ * The worker process: polls the installer's task queue and runs workflows and
+ * activities. Configured from the environment:
+ *   TEMPORAL_ADDRESS    (default 127.0.0.1:7233)
+ *   TEMPORAL_NAMESPACE  (default "default")
+ *   TEMPORAL_TASK_QUEUE (default "thanos-installer")
+ *   KUBECONFIG          (a kubeconfig file; unset: the pod's in-cluster account)
+ * SIGINT or SIGTERM shut it down gracefully: it stops polling and lets
+ * running activities finish.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadKubeConfig } from './kube/config';
+import { TASK_QUEUE } from './workflows/contracts';
+
+export interface WorkerConfig {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  kubeconfig?: string;
+}
+
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return {
+    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE || TASK_QUEUE,
+    kubeconfig: env.KUBECONFIG || undefined,
+  };
+}
+
+/** Connects to Temporal and creates (but does not run) the worker. */
+export async function createWorker(config: WorkerConfig): Promise<Worker> {
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  return Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities({ kc: loadKubeConfig(config.kubeconfig) }),
+    // Time for running activities to finish after SIGINT/SIGTERM.
+    shutdownGraceTime: '30 seconds',
+  });
+}
+
+async function main(): Promise<void> {
+  const config = workerConfigFromEnv();
+  const worker = await createWorker(config);
+  console.log(`worker polling ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace})`);
+  await worker.run();
+  await worker.connection?.close();
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
