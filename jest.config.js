@@ -1,14 +1,14 @@
 // Two projects: `unit` needs no servers; `integration` (activities, workflows,
 // API, CLI, browser) runs against the real local test ground, which the global
 // setup starts once per run and the global teardown stops.
-const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
+const tsJest = ['ts-jest', { diagnostics: false }];
 // @kubernetes/client-node 1.x and its OIDC dependencies ship only ES modules,
 // which Node 20 can require() but Jest's module system cannot: transpile them.
 const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 const esmTransform = {
   transform: {
     '^.+\\.ts$': tsJest,
-    [`node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['ts-jest', { isolatedModules: true, diagnostics: false, tsconfig: { allowJs: true } }],
+    [`node_modules/(${esmOnly.join('|')})/.+\\.js$`]: ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, isolatedModules: true } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
 };

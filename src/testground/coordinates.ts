@@ -8,6 +8,8 @@ import type { TemporalCoordinates } from './temporal';
 export interface TestGroundCoordinates {
   runDir: string;
   supervisorPid: number;
+  /** The server processes, so that a test can check none outlives the supervisor. */
+  processes: { name: string; pid: number }[];
   temporal: TemporalCoordinates;
   kubernetes: KubernetesCoordinates;
   s3: S3Coordinates;

@@ -114,6 +114,7 @@ export async function startTestGround(options: TemporalOptions = {}): Promise<Ru
   const coordinates: TestGroundCoordinates = {
     runDir,
     supervisorPid: process.pid,
+    processes: processes.flatMap((p) => (p.pid === undefined ? [] : [{ name: p.name, pid: p.pid }])),
     temporal: temporal.value.coordinates,
     kubernetes: kubernetes.value.coordinates,
     s3: minio.value.coordinates,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 /** A server process of the test ground, logging to a file of its own. */
 export interface ManagedProcess {
   readonly name: string;
+  readonly pid: number | undefined;
   readonly logFile: string;
   /** Set once the process has ended. */
   exitDescription(): string | undefined;
@@ -63,6 +64,7 @@ export function startProcess(options: StartOptions): ManagedProcess {
 
   return {
     name: options.name,
+    pid: child.pid,
     logFile,
     exitDescription: () => exit,
     logTail,
