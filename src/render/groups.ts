@@ -1,0 +1,32 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ThanosComponent, ThanosSettings } from '../request/defaults';
+import { OBJSTORE_SECRET_NAME } from './objstore';
+import { renderThanosObjects } from './thanos';
+
+/** The install applies Thanos's objects in these groups, one step each. */
+export const OBJECT_GROUPS = ['objstore-secret', 'receive', 'query-store-compact-rule'] as const;
+export type ObjectGroup = (typeof OBJECT_GROUPS)[number];
+
+const componentOf = (object: KubernetesObject): string | undefined =>
+  object.metadata?.labels?.['app.kubernetes.io/component'];
+
+function groupOf(object: KubernetesObject): ObjectGroup {
+  if (object.kind === 'Secret' && object.metadata?.name === OBJSTORE_SECRET_NAME) return 'objstore-secret';
+  return componentOf(object) === 'receive' ? 'receive' : 'query-store-compact-rule';
+}
+
+/** The rendered objects of one group, in apply order. */
+export function objectsOfGroup(settings: ThanosSettings, group: ObjectGroup): KubernetesObject[] {
+  return renderThanosObjects(settings).filter((object) => groupOf(object) === group);
+}
+
+/** The workloads whose readiness the install waits for, with the component each runs. */
+export function thanosWorkloads(settings: ThanosSettings): { component: ThanosComponent; kind: 'Deployment' | 'StatefulSet'; name: string }[] {
+  return renderThanosObjects(settings)
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => ({
+      component: componentOf(o) as ThanosComponent,
+      kind: o.kind as 'Deployment' | 'StatefulSet',
+      name: o.metadata?.name as string,
+    }));
+}

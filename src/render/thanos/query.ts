@@ -1,0 +1,55 @@
+import type { KubernetesObject, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { ThanosSettings } from '../../request/defaults';
+import { selectorLabels } from '../labels';
+import { RECEIVE_REPLICA_LABEL } from './receive';
+import { RULE_REPLICA_LABEL } from './rule';
+import { dnsSrvAddress, GRPC_PORT, QUERY_HTTP_PORT } from './topology';
+import { metadata, namedPort, podDisruptionBudget, podTemplate, servicePort, thanosContainer } from './workload';
+
+/** The replica label TKE's (and any HA) Prometheus sets; deduplicated like Thanos's own. */
+const PROMETHEUS_REPLICA_LABEL = 'prometheus_replica';
+
+/** Query: ClusterIP Service (what tke-monitor reads), Deployment, PodDisruptionBudget. */
+export function queryObjects(settings: ThanosSettings): KubernetesObject[] {
+  const { namespace } = settings;
+  const container = thanosContainer('query', settings, {
+    args: [
+      `--grpc-address=0.0.0.0:${GRPC_PORT}`,
+      `--http-address=0.0.0.0:${QUERY_HTTP_PORT}`,
+      `--endpoint=${dnsSrvAddress('grpc', 'receive', namespace)}`,
+      `--endpoint=${dnsSrvAddress('grpc', 'store', namespace)}`,
+      `--endpoint=${dnsSrvAddress('grpc', 'rule', namespace)}`,
+      `--query.replica-label=${RECEIVE_REPLICA_LABEL}`,
+      `--query.replica-label=${RULE_REPLICA_LABEL}`,
+      `--query.replica-label=${PROMETHEUS_REPLICA_LABEL}`,
+      '--query.auto-downsampling',
+    ],
+    ports: [namedPort('grpc', GRPC_PORT), namedPort('http', QUERY_HTTP_PORT)],
+  });
+
+  const service: V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata('query', settings),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels('query'),
+      ports: [servicePort('grpc', GRPC_PORT), servicePort('http', QUERY_HTTP_PORT)],
+    },
+  };
+
+  const deployment: V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata('query', settings),
+    spec: {
+      replicas: settings.replicas.query,
+      selector: { matchLabels: selectorLabels('query') },
+      // Start the new pod before stopping the old one, so tke-monitor never loses Query.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: podTemplate('query', settings, { container, terminationGracePeriodSeconds: 150 }),
+    },
+  };
+
+  return [service, deployment, podDisruptionBudget('query', settings)];
+}

@@ -1,0 +1,133 @@
+import type { KubernetesObject, V1ConfigMap, V1Service, V1ServicePort } from '@kubernetes/client-node';
+import type { ThanosSettings } from '../../request/defaults';
+import { selectorLabels } from '../labels';
+import { OBJSTORE_CONFIG_FLAG } from '../objstore';
+import { GRPC_PORT, HTTP_PORT, REMOTE_WRITE_PORT, resourceName, serviceHost } from './topology';
+import {
+  dataMount,
+  dataPath,
+  headlessService,
+  metadata,
+  namedPort,
+  objstoreMount,
+  objstoreVolume,
+  POD_NAME_ENV,
+  podDisruptionBudget,
+  podTemplate,
+  servicePort,
+  statefulSet,
+  thanosContainer,
+} from './workload';
+
+const HASHRING_CONFIGMAP_NAME = 'thanos-receive-hashring';
+const HASHRING_FILE_NAME = 'hashrings.json';
+const HASHRING_MOUNT_PATH = '/etc/thanos/hashring';
+export const RECEIVE_NODEPORT_SERVICE_NAME = 'thanos-receive-nodeport';
+
+/** The external label each receive replica adds, and Query deduplicates on. */
+export const RECEIVE_REPLICA_LABEL = 'receive_replica';
+/**
+ * Receive's tenant label. Its default, `tenant_id`, would overwrite the
+ * `tenant_id` external label TKE's Prometheus already sends.
+ */
+const RECEIVE_TENANT_LABEL = 'tenant';
+
+/** Remote-write path business clusters' Prometheus appends to the NodePort address. */
+export const REMOTE_WRITE_PATH = '/api/v1/receive';
+
+/**
+ * A receive pod's gRPC endpoint as listed in the hashring. The hashring and
+ * every pod's `--receive.local-endpoint` are both built here, so they match
+ * byte for byte once the kubelet expands `$(POD_NAME)`.
+ */
+function receiveEndpoint(podName: string, namespace: string): string {
+  return `${podName}.${serviceHost('receive', namespace)}:${GRPC_PORT}`;
+}
+
+interface Hashring {
+  hashring: string;
+  tenants: string[];
+  endpoints: string[];
+}
+
+/** One hashring serving every tenant, with one endpoint per StatefulSet ordinal. */
+function receiveHashrings(settings: ThanosSettings): Hashring[] {
+  const endpoints = Array.from({ length: settings.replicas.receive }, (_, ordinal) =>
+    receiveEndpoint(`${resourceName('receive')}-${ordinal}`, settings.namespace),
+  );
+  return [{ hashring: 'default', tenants: [], endpoints }];
+}
+
+function nodePortService(settings: ThanosSettings): V1Service {
+  const { nodePorts } = settings;
+  const ports: V1ServicePort[] = [
+    ...(settings.exposeReceiveGrpcHttpNodePorts
+      ? [
+          { ...servicePort('grpc', GRPC_PORT), nodePort: nodePorts.receiveGrpc },
+          { ...servicePort('http', HTTP_PORT), nodePort: nodePorts.receiveHttp },
+        ]
+      : []),
+    { ...servicePort('remote-write', REMOTE_WRITE_PORT), nodePort: nodePorts.receiveRemoteWrite },
+  ];
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata('receive', settings, RECEIVE_NODEPORT_SERVICE_NAME),
+    spec: { type: 'NodePort', selector: selectorLabels('receive'), ports },
+  };
+}
+
+/** Receive: hashring ConfigMap, headless Service, NodePort Service, StatefulSet, PodDisruptionBudget. */
+export function receiveObjects(settings: ThanosSettings): KubernetesObject[] {
+  const hashringConfigMap: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata('receive', settings, HASHRING_CONFIGMAP_NAME),
+    data: { [HASHRING_FILE_NAME]: `${JSON.stringify(receiveHashrings(settings), null, 2)}\n` },
+  };
+
+  const container = thanosContainer('receive', settings, {
+    args: [
+      `--grpc-address=0.0.0.0:${GRPC_PORT}`,
+      `--http-address=0.0.0.0:${HTTP_PORT}`,
+      `--remote-write.address=0.0.0.0:${REMOTE_WRITE_PORT}`,
+      `--tsdb.path=${dataPath('receive')}`,
+      `--tsdb.retention=${settings.retention.receive}`,
+      OBJSTORE_CONFIG_FLAG,
+      `--receive.hashrings-file=${HASHRING_MOUNT_PATH}/${HASHRING_FILE_NAME}`,
+      `--receive.local-endpoint=${receiveEndpoint('$(POD_NAME)', settings.namespace)}`,
+      `--receive.replication-factor=${settings.receiveReplicationFactor}`,
+      `--receive.tenant-label-name=${RECEIVE_TENANT_LABEL}`,
+      `--label=${RECEIVE_REPLICA_LABEL}="$(POD_NAME)"`,
+    ],
+    env: [POD_NAME_ENV],
+    ports: [namedPort('grpc', GRPC_PORT), namedPort('http', HTTP_PORT), namedPort('remote-write', REMOTE_WRITE_PORT)],
+    volumeMounts: [
+      dataMount('receive'),
+      objstoreMount,
+      { name: 'hashring', mountPath: HASHRING_MOUNT_PATH, readOnly: true },
+    ],
+  });
+
+  return [
+    hashringConfigMap,
+    // Not-ready peers stay resolvable, so replication can reach a pod that is still starting.
+    headlessService(
+      'receive',
+      settings,
+      [servicePort('grpc', GRPC_PORT), servicePort('http', HTTP_PORT), servicePort('remote-write', REMOTE_WRITE_PORT)],
+      { publishNotReadyAddresses: true },
+    ),
+    nodePortService(settings),
+    statefulSet('receive', settings, {
+      replicas: settings.replicas.receive,
+      template: podTemplate('receive', settings, {
+        container,
+        volumes: [objstoreVolume, { name: 'hashring', configMap: { name: HASHRING_CONFIGMAP_NAME } }],
+        // Long enough to flush the head block and upload it before the pod goes.
+        terminationGracePeriodSeconds: 900,
+      }),
+    }),
+    podDisruptionBudget('receive', settings),
+  ];
+}
