@@ -6,9 +6,10 @@
  * reaches Temporal and Kubernetes, and prints where everything is.
  * `--keep` leaves it running for inspection until Ctrl-C.
  */
-import { Client, Connection } from '@temporalio/client';
 import * as k8s from '@kubernetes/client-node';
 import { Command } from 'commander';
+import { connectClient } from './client/installs';
+import { codecKeyOf, workerConfigOn } from './testground/coordinates';
 import { startTestGround } from './testground/ground';
 import { installTkeFixture, TKE_CONSUMERS } from './testground/tke-fixture';
 import { checkWorker } from './workflows';
@@ -28,17 +29,11 @@ async function demo(options: { keep?: boolean }): Promise<void> {
     step(`installing the TKE global-cluster fixture: namespace tke, ${TKE_CONSUMERS.join(', ')}`);
     await installTkeFixture(kc);
     step('running the checkWorker workflow on a worker');
-    const worker = await createWorker({
-      temporalAddress: c.temporal.address,
-      namespace: c.temporal.namespace,
-      taskQueue: 'demo',
-      kubeconfig: c.kubernetes.kubeconfig,
-    });
-    const connection = await Connection.connect({ address: c.temporal.address });
-    const client = new Client({ connection, namespace: c.temporal.namespace });
+    const worker = await createWorker(workerConfigOn(c, 'demo'));
+    const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
     const workflowId = `check-worker-${Date.now()}`;
     const info = await worker.runUntil(client.workflow.execute(checkWorker, { taskQueue: 'demo', workflowId }));
-    await connection.close();
+    await client.connection.close();
     await worker.connection?.close();
     step(`worker reached Kubernetes ${info.kubernetes.version} at ${info.kubernetes.server}`);
     process.stdout.write(

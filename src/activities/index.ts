@@ -1,4 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
+import { bucketActivities } from './bucket';
+import { deployActivities } from './deploy';
+import { preflightActivities } from './preflight';
+import { readinessActivities } from './readiness';
+import { removalActivities } from './remove';
+import { tkeConfigActivities } from './tke-config';
 import { workerInfoActivities } from './worker-info';
 
 /** Everything the worker needs to run activities. */
@@ -10,6 +16,12 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...workerInfoActivities(deps.kc),
+    ...bucketActivities(),
+    ...preflightActivities(deps.kc),
+    ...deployActivities(deps.kc),
+    ...readinessActivities(deps.kc),
+    ...tkeConfigActivities(deps.kc),
+    ...removalActivities(deps.kc),
   };
 }
 

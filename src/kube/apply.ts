@@ -3,23 +3,55 @@ import * as k8s from '@kubernetes/client-node';
 /** The one field manager every change of the installer is made under. */
 export const FIELD_MANAGER = 'tke-thanos-installer';
 
+export type ApplyOutcome = 'created' | 'changed' | 'unchanged';
+
+export interface AppliedObject<T extends k8s.KubernetesObject> {
+  object: T;
+  outcome: ApplyOutcome;
+}
+
 /**
  * Server-side applies each object in order. Applying the same objects again
  * converges on the same state and, when nothing differs, changes nothing
  * (no resourceVersion moves). Conflicting owners are overridden (force), as
- * `kubectl apply --server-side --force-conflicts` does.
+ * `kubectl apply --server-side --force-conflicts` does. Each object's outcome
+ * says whether the apply created, changed or left it as it was.
  */
 export async function applyObjects<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   objects: T[],
   fieldManager = FIELD_MANAGER,
-): Promise<T[]> {
+): Promise<AppliedObject<T>[]> {
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const applied: T[] = [];
+  const results: AppliedObject<T>[] = [];
   for (const object of objects) {
-    applied.push(
-      await client.patch(object, undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply),
+    let before: string | undefined;
+    try {
+      const live = await client.read(object as Parameters<typeof client.read>[0]);
+      before = live.metadata?.resourceVersion;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+    }
+    const applied = await client.patch(
+      withEncodedSecretData(object), undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply,
     );
+    const after = applied.metadata?.resourceVersion;
+    results.push({ object: applied, outcome: before === undefined ? 'created' : before === after ? 'unchanged' : 'changed' });
   }
-  return applied;
+  return results;
+}
+
+/**
+ * A Secret's stringData is write-only: the server folds it into data, so an
+ * applied stringData never matches what is stored and every apply would count
+ * as a change. Applying data (base64) instead keeps re-applies no-ops.
+ */
+function withEncodedSecretData<T extends k8s.KubernetesObject>(object: T): T {
+  const secret = object as k8s.V1Secret;
+  if (object.kind !== 'Secret' || !secret.stringData) return object;
+  const encoded = Object.fromEntries(
+    Object.entries(secret.stringData).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]),
+  );
+  const { stringData: _written, ...rest } = secret;
+  return { ...rest, data: { ...secret.data, ...encoded } } as unknown as T;
 }

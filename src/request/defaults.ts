@@ -50,7 +50,7 @@ export const DEFAULT_RESOURCES: Record<ThanosComponent, ResourceSpec> = {
 
 /** Everything the renderers need, with every default filled in. */
 export interface ThanosSettings {
-  namespace: typeof TKE_NAMESPACE;
+  namespace: string;
   image: string;
   bucketConfig: BucketConfig;
   globalNodeIp: GlobalNodeIp;

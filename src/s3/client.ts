@@ -63,6 +63,11 @@ export class S3Client {
     return lookup === 'virtual-hosted' || (lookup === 'auto' && prefersVirtualHost(this.options.endpoint));
   }
 
+  /** How buckets are addressed: in the path, or as a sub-domain of the endpoint. */
+  addressing(): 'path' | 'virtual-hosted' {
+    return this.virtualHosted() ? 'virtual-hosted' : 'path';
+  }
+
   private async send(
     method: S3Request['method'],
     key: string,

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { CODEC_KEY_ENV, type CodecKey } from '../codec/key';
+import type { WorkerConfig } from '../worker';
 import type { KubernetesCoordinates } from './kubernetes';
 import type { S3Coordinates } from './minio';
 import type { PinnedVersions } from './paths';
@@ -13,6 +15,8 @@ export interface TestGroundCoordinates {
   temporal: TemporalCoordinates;
   kubernetes: KubernetesCoordinates;
   s3: S3Coordinates;
+  /** The Web UI's codec endpoint, served by the test ground, and its key (base64). */
+  codec: { endpoint: string; key: string };
   versions: PinnedVersions;
 }
 
@@ -24,4 +28,31 @@ export function readCoordinates(file = process.env[COORDINATES_ENV]): TestGround
     throw new Error(`${COORDINATES_ENV} is not set: start the test ground first (npm run testground -- up)`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as TestGroundCoordinates;
+}
+
+/** The payload key of a test ground, as clients and workers take it. */
+export function codecKeyOf(c: TestGroundCoordinates): CodecKey {
+  return { id: 'default', key: Buffer.from(c.codec.key, 'base64') };
+}
+
+/** A worker configuration for this test ground, as src/worker.ts would read it from the environment. */
+export function workerConfigOn(c: TestGroundCoordinates, taskQueue: string): WorkerConfig {
+  return {
+    temporalAddress: c.temporal.address,
+    namespace: c.temporal.namespace,
+    taskQueue,
+    kubeconfig: c.kubernetes.kubeconfig,
+    codecKey: codecKeyOf(c),
+  };
+}
+
+/** The environment of a worker process for this test ground. */
+export function workerEnvOn(c: TestGroundCoordinates, taskQueue: string): NodeJS.ProcessEnv {
+  return {
+    TEMPORAL_ADDRESS: c.temporal.address,
+    TEMPORAL_NAMESPACE: c.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    KUBECONFIG: c.kubernetes.kubeconfig,
+    [CODEC_KEY_ENV]: c.codec.key,
+  };
 }

@@ -1,13 +1,18 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { TestGroundCoordinates } from './coordinates';
 import { startKubernetes, stopAll } from './kubernetes';
 import { startMinio } from './minio';
 import { binPath, buildScript, pinnedVersions } from './paths';
 import type { ManagedProcess } from './process';
-import { startTemporal, type TemporalOptions } from './temporal';
+import { startTemporal } from './temporal';
+import { freePorts } from './ports';
+import { AesGcmPayloadCodec } from '../codec/codec';
+import { buildCodecServer, CODEC_PATH } from '../codec/endpoint';
 
 const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'temporal', 'minio'];
 
@@ -78,14 +83,19 @@ export interface RunningTestGround {
  * in a fresh directory, and returns their coordinates. If any component fails
  * to start, the others are stopped and the error names every failed component.
  */
-export async function startTestGround(options: TemporalOptions = {}): Promise<RunningTestGround> {
+export async function startTestGround(): Promise<RunningTestGround> {
   await ensureBinaries();
   sweepStaleRuns();
   const runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
   mkdirSync(join(runDir, 'logs'));
   writeFileSync(join(runDir, 'supervisor.pid'), String(process.pid));
+  // The test ground serves the Web UI's codec endpoint itself, with a key of
+  // its own, so that the UI shows decrypted payloads of everything run on it.
+  const [codecPort] = (await freePorts(1)) as [number];
+  const codecKey = randomBytes(32).toString('base64');
+  const codecEndpoint = `http://127.0.0.1:${codecPort}${CODEC_PATH}`;
   const [temporal, kubernetes, minio] = await Promise.allSettled([
-    startTemporal(runDir, options),
+    startTemporal(runDir, { codecEndpoint }),
     startKubernetes(runDir),
     startMinio(runDir),
   ]);
@@ -93,7 +103,9 @@ export async function startTestGround(options: TemporalOptions = {}): Promise<Ru
   if (temporal.status === 'fulfilled') processes.push(temporal.value.process);
   if (kubernetes.status === 'fulfilled') processes.push(...kubernetes.value.processes);
   if (minio.status === 'fulfilled') processes.push(minio.value.process);
+  let codecServer: FastifyInstance | undefined;
   const stop = async (): Promise<void> => {
+    await codecServer?.close();
     await stopAll(processes);
     rmSync(runDir, { recursive: true, force: true });
   };
@@ -111,6 +123,17 @@ export async function startTestGround(options: TemporalOptions = {}): Promise<Ru
     throw new Error(`the test ground did not start (logs kept in ${join(runDir, 'logs')}):\n${failures.join('\n\n')}`);
   }
 
+  try {
+    codecServer = await buildCodecServer({
+      codec: new AesGcmPayloadCodec({ id: 'default', key: Buffer.from(codecKey, 'base64') }),
+      uiOrigins: [temporal.value.coordinates.uiUrl],
+    });
+    await codecServer.listen({ host: '127.0.0.1', port: codecPort });
+  } catch (err) {
+    await stop();
+    throw new Error(`the codec endpoint did not start on 127.0.0.1:${codecPort}: ${(err as Error).message}`);
+  }
+
   const coordinates: TestGroundCoordinates = {
     runDir,
     supervisorPid: process.pid,
@@ -118,6 +141,7 @@ export async function startTestGround(options: TemporalOptions = {}): Promise<Ru
     temporal: temporal.value.coordinates,
     kubernetes: kubernetes.value.coordinates,
     s3: minio.value.coordinates,
+    codec: { endpoint: codecEndpoint, key: codecKey },
     versions: pinnedVersions(),
   };
   return { coordinates, stop };

@@ -3,16 +3,17 @@ import type * as k8s from '@kubernetes/client-node';
 /**
  * kwok's stage configuration for the test ground: what fake nodes, pods and
  * volumes do. Nodes turn Ready; pods turn Running and Ready on their node's
- * loopback address, except pods of component X in a namespace named
- * `unready-X-...`, which run but never pass their readiness probe (for tests
- * of readiness failures); claims of the `testground-local` StorageClass are
- * bound to a volume made for them; pods and claims being deleted go away.
+ * loopback address. The image tag simulates what a real image would do:
+ * a tag ending in `-unready` runs but never passes its readiness probe (a
+ * broken release), one ending in `-slow` takes SLOW_START_SECONDS to become
+ * ready. Claims of the `testground-local` StorageClass are bound to a volume
+ * made for them; pods being deleted go away.
  */
 
-/** CEL: the pod belongs to a namespace that asks its component to stay unready. */
-const STAYS_UNREADY =
-  "has(self.metadata.labels) && 'app.kubernetes.io/name' in self.metadata.labels && " +
-  "self.metadata.namespace.startsWith('unready-' + self.metadata.labels['app.kubernetes.io/name'] + '-')";
+/** How long pods of a `-slow` image take to become ready. */
+export const SLOW_START_SECONDS = 20;
+
+const imageTagEndsWith = (suffix: string): string => `self.spec.containers.exists(c, c.image.endsWith('${suffix}'))`;
 
 export const TESTGROUND_STORAGE_CLASS = 'testground-local';
 const PROVISIONER = 'testground.kwok/volume';
@@ -54,10 +55,13 @@ const podStatus = (ready: boolean): string => `
       phase: Running
       startTime: {{ $now | Quote }}`;
 
-const startingPod = (unready: boolean): string => `
+/** Selects scheduled pods not yet started whose image tag does (or does not) end in each suffix. */
+const startingPod = (conditions: { suffix: string; matches: boolean }[]): string =>
+  `
     - cel: {expression: "!has(self.metadata.deletionTimestamp)"}
-    - cel: {expression: "has(self.spec.nodeName) && self.status.phase == 'Pending'"}
-    - cel: {expression: "${unready ? '' : '!('}${STAYS_UNREADY.replace(/"/g, '\\"')}${unready ? '' : ')'}"}`;
+    - cel: {expression: "has(self.spec.nodeName) && self.status.phase == 'Pending'"}` +
+  conditions.map(({ suffix, matches }) => `
+    - cel: {expression: "${matches ? '' : '!'}${imageTagEndsWith(suffix)}"}`).join('');
 
 export function kwokConfiguration(): string {
   return `apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -106,7 +110,19 @@ metadata: {name: testground-pod-ready}
 spec:
   resourceRef: {apiGroup: v1, kind: Pod}
   selector:
-    matchExpressions:${startingPod(false)}
+    matchExpressions:${startingPod([{ suffix: '-unready', matches: false }, { suffix: '-slow', matches: false }])}
+  next:
+    statusTemplate: |${podStatus(true)}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: testground-pod-ready-slowly}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:${startingPod([{ suffix: '-slow', matches: true }])}
+  delay:
+    durationMilliseconds: ${SLOW_START_SECONDS * 1000}
   next:
     statusTemplate: |${podStatus(true)}
 ---
@@ -116,7 +132,7 @@ metadata: {name: testground-pod-unready}
 spec:
   resourceRef: {apiGroup: v1, kind: Pod}
   selector:
-    matchExpressions:${startingPod(true)}
+    matchExpressions:${startingPod([{ suffix: '-unready', matches: true }])}
   next:
     statusTemplate: |${podStatus(false)}
 ---

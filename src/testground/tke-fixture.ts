@@ -9,7 +9,6 @@ import type * as k8s from '@kubernetes/client-node';
 import { applyObjects } from '../kube/apply';
 import { waitForRollouts } from '../kube/wait';
 
-const NAMESPACE = 'tke';
 const FIXTURE_MANAGER = 'tke-installer';
 
 /** A TKE component kubeconfig, as tke-installer writes them into ConfigMaps. */
@@ -165,21 +164,21 @@ export const TKE_FIXTURE_CONFIG: Record<TkeConsumer, Record<string, string>> = {
   },
 };
 
-function configMap(name: TkeConsumer): k8s.V1ConfigMap {
+function configMap(name: TkeConsumer, namespace: string): k8s.V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, namespace: NAMESPACE },
+    metadata: { name, namespace },
     data: TKE_FIXTURE_CONFIG[name],
   };
 }
 
-function deployment(name: TkeConsumer): k8s.V1Deployment {
+function deployment(name: TkeConsumer, namespace: string): k8s.V1Deployment {
   const labels = { app: name };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: NAMESPACE, labels },
+    metadata: { name, namespace, labels },
     spec: {
       replicas: 1,
       selector: { matchLabels: labels },
@@ -210,16 +209,19 @@ function deployment(name: TkeConsumer): k8s.V1Deployment {
 }
 
 /** Every object of the fixture, in apply order. */
-export function tkeFixtureObjects(): k8s.KubernetesObject[] {
+export function tkeFixtureObjects(namespace: string): k8s.KubernetesObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } } as k8s.V1Namespace,
-    ...TKE_CONSUMERS.map(configMap),
-    ...TKE_CONSUMERS.map(deployment),
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } as k8s.V1Namespace,
+    ...TKE_CONSUMERS.map((name) => configMap(name, namespace)),
+    ...TKE_CONSUMERS.map((name) => deployment(name, namespace)),
   ];
 }
 
-/** Installs the fixture (idempotently) and waits until the three Deployments are available. */
-export async function installTkeFixture(kc: k8s.KubeConfig, timeoutMs = 120_000): Promise<void> {
-  await applyObjects(kc, tkeFixtureObjects(), FIXTURE_MANAGER);
-  await waitForRollouts(kc, TKE_CONSUMERS.map((name) => ({ kind: 'Deployment', namespace: NAMESPACE, name })), timeoutMs);
+/**
+ * Installs the fixture (idempotently) and waits until the three Deployments
+ * are available. TKE uses namespace `tke`; tests use namespaces of their own.
+ */
+export async function installTkeFixture(kc: k8s.KubeConfig, namespace = 'tke', timeoutMs = 120_000): Promise<void> {
+  await applyObjects(kc, tkeFixtureObjects(namespace), FIXTURE_MANAGER);
+  await waitForRollouts(kc, TKE_CONSUMERS.map((name) => ({ kind: 'Deployment', namespace, name })), timeoutMs);
 }

@@ -2,10 +2,11 @@
  * Smoke tests: each component of the test ground is the real thing.
  */
 import * as k8s from '@kubernetes/client-node';
-import { Client, Connection } from '@temporalio/client';
 import { applyObjects } from '../../src/kube/apply';
 import { waitForRollouts } from '../../src/kube/wait';
+import { connectClient } from '../../src/client/installs';
 import { S3Client } from '../../src/s3/client';
+import { codecKeyOf, workerConfigOn } from '../../src/testground/coordinates';
 import { checkWorker } from '../../src/workflows';
 import { createWorker } from '../../src/worker';
 import { freshNamespace, testGround } from '../support/testground';
@@ -73,15 +74,13 @@ describe('Kubernetes with kwok nodes', () => {
 describe('Temporal dev server', () => {
   test('a workflow runs its activity on a worker created the way src/worker.ts creates it', async () => {
     const taskQueue = `smoke-${Date.now()}`;
-    const worker = await createWorker({
-      temporalAddress: coordinates.temporal.address,
+    const worker = await createWorker(workerConfigOn(coordinates, taskQueue));
+    const client = await connectClient({
+      address: coordinates.temporal.address,
       namespace: coordinates.temporal.namespace,
-      taskQueue,
-      kubeconfig: coordinates.kubernetes.kubeconfig,
+      codecKey: codecKeyOf(coordinates),
     });
-    const connection = await Connection.connect({ address: coordinates.temporal.address });
     try {
-      const client = new Client({ connection, namespace: coordinates.temporal.namespace });
       const info = await worker.runUntil(
         client.workflow.execute(checkWorker, { taskQueue, workflowId: `check-worker-${taskQueue}` }),
       );
@@ -91,7 +90,7 @@ describe('Temporal dev server', () => {
       const completed = history.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
       expect(completed).toHaveLength(1);
     } finally {
-      await connection.close();
+      await client.connection.close();
       await worker.connection?.close();
     }
   });

@@ -3,13 +3,17 @@
  * parser can: services, ports, environment and dependencies agree with the
  * code's own configuration.
  */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CODEC_KEY_FILE_ENV } from '../../src/codec/key';
 import { load } from 'js-yaml';
 import { searchAttributeFlags, TASK_QUEUE } from '../../src/workflows/contracts';
 import { workerConfigFromEnv } from '../../src/worker';
 
 interface Service {
+  secrets?: string[];
   image?: string;
   build?: string;
   environment?: Record<string, string>;
@@ -20,6 +24,7 @@ interface Service {
 }
 const compose = load(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
 };
 const services = compose.services;
 
@@ -43,7 +48,14 @@ test('every image is pinned to a tag', () => {
 test('the worker, read as src/worker.ts reads its environment, reaches the temporal service on its published port', () => {
   const worker = services.worker as Service;
   expect(worker.build).toBe('.');
-  const config = workerConfigFromEnv(worker.environment);
+  // The key file is a Docker secret mounted at /run/secrets/<name>; stand in a real key file for it.
+  const keyPath = worker.environment?.[CODEC_KEY_FILE_ENV] ?? '';
+  const secretName = keyPath.replace('/run/secrets/', '');
+  expect(worker.secrets).toContain(secretName);
+  expect(compose.secrets[secretName]?.file).toBeDefined();
+  const keyFile = join(mkdtempSync(join(tmpdir(), 'compose-')), 'codec.key');
+  writeFileSync(keyFile, randomBytes(32).toString('base64'));
+  const config = workerConfigFromEnv({ ...worker.environment, [CODEC_KEY_FILE_ENV]: keyFile });
   expect(config.taskQueue).toBe(TASK_QUEUE);
   const [host, port] = config.temporalAddress.split(':');
   expect(host).toBe('temporal');

@@ -1,0 +1,28 @@
+import type * as k8s from '@kubernetes/client-node';
+import { applyObjects } from '../kube/apply';
+import type { ThanosSettings } from '../request/defaults';
+import { objectsOfGroup, type ObjectGroup } from '../render/groups';
+
+export interface AppliedObjects {
+  /** `Kind/name: outcome` of every object, for the progress log. */
+  objects: string[];
+  /** How many objects the apply created or changed (a re-run changes none). */
+  changed: number;
+}
+
+/**
+ * Server-side applies one group of Thanos objects under the installer's field
+ * manager. Re-running converges on the same objects and never deletes or
+ * recreates one, so data and NodePorts survive retries.
+ */
+export function deployActivities(kc: k8s.KubeConfig) {
+  return {
+    async applyThanosObjects(settings: ThanosSettings, group: ObjectGroup): Promise<AppliedObjects> {
+      const results = await applyObjects(kc, objectsOfGroup(settings, group));
+      return {
+        objects: results.map((r) => `${r.object.kind}/${r.object.metadata?.name}: ${r.outcome}`),
+        changed: results.filter((r) => r.outcome !== 'unchanged').length,
+      };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import * as k8s from '@kubernetes/client-node';
+import { heartbeat } from '@temporalio/activity';
+import { isNotFound } from '../kube/patch';
+import { MANAGED_BY } from '../render/labels';
+
+export interface RemovalResult {
+  deleted: string[];
+  keptVolumeClaims: string[];
+}
+
+/** What the install creates, by API; PersistentVolumeClaims are handled apart. */
+const KINDS: { apiVersion: string; kind: string }[] = [
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Secret' },
+];
+
+const SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+/** StatefulSets label their claims with the pods' selector labels. */
+const VOLUME_CLAIM_SELECTOR =
+  'app.kubernetes.io/instance=thanos,app.kubernetes.io/name in (thanos-receive,thanos-store,thanos-compact,thanos-rule)';
+
+/**
+ * Deletes every object the install created, found by the installer's
+ * managed-by label. Volume claims (and so Receive's and Store's data) are
+ * kept unless `deleteVolumeClaims` asks otherwise. Idempotent: what is
+ * already gone is skipped.
+ */
+export function removalActivities(kc: k8s.KubeConfig) {
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return {
+    async removeThanos(namespace: string, deleteVolumeClaims: boolean): Promise<RemovalResult> {
+      const deleted: string[] = [];
+      for (const { apiVersion, kind } of KINDS) {
+        const list = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, SELECTOR);
+        for (const item of list.items) {
+          const name = item.metadata?.name as string;
+          try {
+            await objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background');
+            deleted.push(`${kind}/${name}`);
+          } catch (err) {
+            if (!isNotFound(err)) throw err;
+          }
+          heartbeat();
+        }
+      }
+      const claims = await core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: VOLUME_CLAIM_SELECTOR });
+      const keptVolumeClaims: string[] = [];
+      for (const claim of claims.items) {
+        const name = claim.metadata?.name as string;
+        if (!deleteVolumeClaims) {
+          keptVolumeClaims.push(name);
+          continue;
+        }
+        try {
+          await core.deleteNamespacedPersistentVolumeClaim({ name, namespace });
+          deleted.push(`PersistentVolumeClaim/${name}`);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      return { deleted, keptVolumeClaims };
+    },
+  };
+}

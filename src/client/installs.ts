@@ -1,0 +1,88 @@
+/**
+ * Starting and following installs: the one client code the API, the CLI, the
+ * demo and the tests share.
+ */
+import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { encryptingDataConverter } from '../codec/data-converter';
+import type { CodecKey } from '../codec/key';
+import type { ThanosSettings } from '../request/defaults';
+import type { InstallRequest } from '../request/schema';
+import { installThanos, uninstallThanos } from '../workflows';
+import {
+  searchAttributes,
+  TASK_QUEUE,
+  workflowIdFor,
+  type InstallInput,
+  type UninstallInput,
+} from '../workflows/contracts';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  taskQueue?: string;
+  codecKey: CodecKey;
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const connection = await Connection.connect({ address: target.address });
+  return new Client({ connection, namespace: target.namespace, dataConverter: encryptingDataConverter(target.codecKey) });
+}
+
+/** tke-installer calls the global cluster "global" when the request names none. */
+export function clusterNameOf(request: InstallRequest): string {
+  return request.cluster.metadata?.name ?? 'global';
+}
+
+/** What the Web UI shows for an install before anything runs: never a credential. */
+function installDetails(settings: ThanosSettings): string {
+  const { bucketConfig, replicas, nodePorts } = settings;
+  return [
+    `Namespace: ${settings.namespace}`,
+    `Image: ${settings.image}`,
+    `Bucket: ${bucketConfig.type}${'bucket' in bucketConfig.config ? ` ${String(bucketConfig.config.bucket)}` : ''}`,
+    `Replicas: receive ${replicas.receive} (replication factor ${settings.receiveReplicationFactor}), query ${replicas.query}, store ${replicas.store}, rule ${replicas.rule}, compact 1`,
+    `Remote write: http://${settings.globalNodeIp.address}:${nodePorts.receiveRemoteWrite}/api/v1/receive (GLOBAL_NODE_IP from ${settings.globalNodeIp.source})`,
+  ].join('\n');
+}
+
+export interface StartedWorkflow {
+  workflowId: string;
+  runId: string;
+}
+
+/** Starts `installThanos`; at most one install or uninstall runs per cluster. */
+export async function startInstall(
+  client: Client,
+  input: InstallInput,
+  settings: ThanosSettings,
+  taskQueue = TASK_QUEUE,
+): Promise<StartedWorkflow> {
+  const handle = await client.workflow.start(installThanos, {
+    taskQueue,
+    workflowId: workflowIdFor(input.clusterName),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    staticSummary: `Install Thanos on TKE cluster ${input.clusterName}`,
+    staticDetails: installDetails(settings),
+    typedSearchAttributes: [
+      { key: searchAttributes.clusterName, value: input.clusterName },
+      { key: searchAttributes.installPhase, value: 'Running' },
+    ],
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+export async function startUninstall(client: Client, input: UninstallInput, taskQueue = TASK_QUEUE): Promise<StartedWorkflow> {
+  const handle = await client.workflow.start(uninstallThanos, {
+    taskQueue,
+    workflowId: workflowIdFor(input.clusterName),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    staticSummary: `Uninstall Thanos from TKE cluster ${input.clusterName}`,
+    typedSearchAttributes: [
+      { key: searchAttributes.clusterName, value: input.clusterName },
+      { key: searchAttributes.installPhase, value: 'Running' },
+    ],
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}

@@ -1,0 +1,24 @@
+/**
+ * The activities as the workflows call them, with each step's timeouts and
+ * the summary the Web UI shows for it. Temporal runs each call once
+ * (maximumAttempts 1): the workflow itself retries steps, so that the
+ * progress query can show every attempt and its error.
+ */
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { INSTALL_STEPS, REMOVAL_STEPS, type StepId } from './steps';
+
+const TITLES: Record<StepId, string> = Object.fromEntries(
+  [...INSTALL_STEPS, ...REMOVAL_STEPS].map((s) => [s.id, s.title]),
+) as Record<StepId, string>;
+
+/** The activities for one step, with its summary and timeouts. */
+export function activitiesFor(step: StepId, timeouts: Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout'> = {}): Activities {
+  return proxyActivities<Activities>({
+    summary: TITLES[step],
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
+    ...timeouts,
+    retry: { maximumAttempts: 1 },
+  });
+}

@@ -1,0 +1,186 @@
+import { CancellationScope, condition, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { buildThanosSettings, type ThanosSettings } from '../request/defaults';
+import { validateThanosConfig } from '../request/validate';
+import { installNotes } from '../render';
+import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
+import { tkeConfigEdits } from '../render/tke';
+import { thanosQueryAddress } from '../render/tke/monitor-config';
+import { activitiesFor } from './activities';
+import {
+  progressQuery,
+  retryUpdate,
+  rollbackUpdate,
+  searchAttributes,
+  type InstallInput,
+  type InstallResult,
+  type RollbackRequest,
+} from './contracts';
+import { newSteps, resetForRetry, type Progress } from './progress';
+import { removalActions } from './removal';
+import { ProgressTracker, StepFailed, type StepAction } from './runner';
+import { INSTALL_STEPS, REMOVAL_STEPS } from './steps';
+
+const DEFAULT_READINESS_TIMEOUT_SECONDS = 600;
+const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 300;
+
+/** The settings the workflow installs with: defaults filled in, namespace as asked. */
+function settingsFor(input: InstallInput, thanos: ThanosSettings): ThanosSettings {
+  return input.namespace === undefined ? thanos : { ...thanos, namespace: input.namespace };
+}
+
+type Decision = { kind: 'retry'; settings?: ThanosSettings } | { kind: 'rollback'; request: RollbackRequest };
+
+function installActions(input: InstallInput, settings: () => ThanosSettings, progress: Progress): Record<string, StepAction> {
+  const readiness = input.readinessTimeoutSeconds ?? DEFAULT_READINESS_TIMEOUT_SECONDS;
+  const rollout = input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
+  const edits = () => tkeConfigEdits(thanosQueryAddress(settings().namespace), receiveRemoteWriteAddress(settings()));
+  const applied = (r: { objects: string[]; changed: number }): string =>
+    `${r.changed} of ${r.objects.length} objects created or changed (${r.objects.join(', ')})`;
+  return {
+    'check-bucket': async () => {
+      const check = await activitiesFor('check-bucket').checkBucket(settings().bucketConfig);
+      if (!check.checked) progress.notes.push(`Bucket ${check.summary}.`);
+      return check.summary;
+    },
+    preflight: async () => (await activitiesFor('preflight').preflight(settings())).summary,
+    'apply-objstore-secret': async () =>
+      applied(await activitiesFor('apply-objstore-secret').applyThanosObjects(settings(), 'objstore-secret')),
+    'deploy-receive': async () => applied(await activitiesFor('deploy-receive').applyThanosObjects(settings(), 'receive')),
+    'deploy-query-store-compact-rule': async () =>
+      applied(
+        await activitiesFor('deploy-query-store-compact-rule').applyThanosObjects(settings(), 'query-store-compact-rule'),
+      ),
+    'wait-thanos-ready': async () => {
+      const statuses = await activitiesFor('wait-thanos-ready', {
+        startToCloseTimeout: `${readiness + 60}s`,
+        heartbeatTimeout: '15 seconds',
+      }).waitForThanosReady(settings(), readiness);
+      return statuses.map((s) => s.message).join('; ');
+    },
+    'reconfigure-consumers': async () => {
+      const { changed } = await activitiesFor('reconfigure-consumers').reconfigureConsumers(settings().namespace, edits());
+      return changed.length > 0 ? `changed ${changed.join(', ')}` : 'already pointing at Thanos: nothing changed';
+    },
+    'restart-consumers': async () => {
+      const r = await activitiesFor('restart-consumers', {
+        startToCloseTimeout: `${rollout + 60}s`,
+        heartbeatTimeout: '15 seconds',
+      }).restartConsumers(settings().namespace, edits(), rollout);
+      return `restarted: ${r.restarted.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`;
+    },
+  };
+}
+
+/**
+ * Installs Thanos on a TKE global cluster. Each step is retried with
+ * back-off; a step that fails for good leaves the workflow waiting for the
+ * operator, who fixes the cause and sends `retry` (resuming from the failed
+ * step, or from the start with corrected settings) or `rollback`. Cancelling
+ * the workflow rolls back too.
+ */
+export async function installThanos(input: InstallInput): Promise<InstallResult> {
+  let settings = settingsFor(input, buildThanosSettings(input.thanos, input.globalNodeIp));
+  const progress: Progress = {
+    kind: 'install',
+    clusterName: input.clusterName,
+    phase: 'Running',
+    message: 'starting',
+    steps: newSteps(INSTALL_STEPS),
+    rollbackSteps: [],
+    notes: installNotes(settings),
+  };
+  const tracker = new ProgressTracker(progress);
+  upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
+  // Set by the update handlers; an object so that TypeScript sees it change.
+  const operator: { decision?: Decision } = {};
+
+  setHandler(progressQuery, () => progress);
+  setHandler(
+    retryUpdate,
+    async (request) => {
+      const corrected = request.thanos === undefined ? undefined : validateThanosConfig(request.thanos, input.globalNodeIp);
+      operator.decision = { kind: 'retry', settings: corrected?.ok ? corrected.settings : undefined };
+      await condition(() => progress.phase !== 'WaitingForOperator');
+      return progress;
+    },
+    {
+      validator: (request) => {
+        if (progress.phase !== 'WaitingForOperator') {
+          throw new Error(`nothing to retry: the install is ${progress.phase}`);
+        }
+        if (request.thanos !== undefined) {
+          const result = validateThanosConfig(request.thanos, input.globalNodeIp);
+          if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+        }
+      },
+    },
+  );
+  setHandler(
+    rollbackUpdate,
+    async (request) => {
+      operator.decision = { kind: 'rollback', request };
+      await condition(() => progress.phase !== 'WaitingForOperator');
+      return progress;
+    },
+    {
+      validator: (_request) => {
+        if (progress.phase !== 'WaitingForOperator') {
+          throw new Error(`rollback is possible while the install waits for the operator; it is ${progress.phase} (cancel the workflow to stop it)`);
+        }
+      },
+    },
+  );
+
+  const rollback = async (request: RollbackRequest): Promise<InstallResult> => {
+    progress.rollbackSteps = progress.rollbackSteps.length > 0 ? progress.rollbackSteps : newSteps(REMOVAL_STEPS);
+    const actions = removalActions({
+      namespace: settings.namespace,
+      deleteVolumeClaims: request.deleteVolumeClaims ?? false,
+      rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+    });
+    for (;;) {
+      tracker.set('RollingBack', 'rolling back');
+      try {
+        await tracker.runSteps(progress.rollbackSteps, actions);
+        tracker.set('RolledBack', 'rolled back: TKE\'s original configuration is restored and Thanos is removed');
+        return { phase: progress.phase, progress };
+      } catch (err) {
+        if (!(err instanceof StepFailed)) throw err;
+        operator.decision = undefined;
+        await tracker.waitForOperator(err, () => operator.decision?.kind === 'retry', 'retry the rollback');
+        for (const step of progress.rollbackSteps) if (step.state === 'failed') resetForRetry(step);
+      }
+    }
+  };
+
+  const actions = installActions(input, () => settings, progress);
+  try {
+    for (;;) {
+      tracker.set('Running', 'installing');
+      try {
+        await tracker.runSteps(progress.steps, actions);
+        tracker.set('Succeeded', `Thanos is installed; tke-monitor reads ${thanosQueryAddress(settings.namespace)}`);
+        return { phase: progress.phase, progress };
+      } catch (err) {
+        if (!(err instanceof StepFailed)) throw err;
+        operator.decision = undefined;
+        await tracker.waitForOperator(err, () => operator.decision !== undefined, 'retry (optionally with corrected settings) or roll back');
+        const chosen = operator.decision as unknown as Decision;
+        if (chosen.kind === 'rollback') return await rollback(chosen.request);
+        if (chosen.settings) {
+          // Every step depends on the settings: run them all again (each is idempotent).
+          settings = settingsFor(input, chosen.settings);
+          progress.notes = installNotes(settings);
+          for (const step of progress.steps) resetForRetry(step);
+        } else {
+          for (const step of progress.steps) if (step.state === 'failed') resetForRetry(step);
+        }
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => rollback({}));
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Runs a list of steps inside a workflow: attempts with back-off, progress
+ * published to the query, the Web UI's current details and the phase search
+ * attribute, and a pause for the operator when a step fails for good.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  setCurrentDetails,
+  sleep,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { searchAttributes } from './contracts';
+import { failAttempt, startAttempt, stepTable, succeed, type Phase, type Progress, type StepProgress } from './progress';
+import { DEFAULT_STEP_POLICY, type StepId, type StepPolicy } from './steps';
+
+/** Thrown when a step has failed for good; the caller decides what follows. */
+export class StepFailed extends Error {
+  constructor(readonly step: StepProgress) {
+    super(`${step.title} failed: ${step.lastError}`);
+    this.name = 'StepFailed';
+  }
+}
+
+/** What a step does; resolves to a one-line result for the progress log. */
+export type StepAction = () => Promise<string>;
+
+/** The operator-facing text of an activity failure, and whether retrying may help. */
+export function describeFailure(err: unknown): { message: string; retryable: boolean } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { message: cause.message, retryable: !cause.nonRetryable };
+  if (cause instanceof TimeoutFailure) {
+    const why = cause.timeoutType === 'HEARTBEAT' ? 'no heartbeat: its worker may have died' : 'it took too long';
+    return { message: `the activity timed out (${why})`, retryable: true };
+  }
+  return { message: cause instanceof Error ? cause.message : String(cause), retryable: true };
+}
+
+export class ProgressTracker {
+  private publishedPhase: Phase | undefined;
+
+  constructor(readonly progress: Progress) {}
+
+  /** Pushes the progress to the Web UI (current details) and the phase search attribute. */
+  publish(): void {
+    setCurrentDetails(stepTable(this.progress, Date.now()));
+    if (this.publishedPhase !== this.progress.phase) {
+      upsertSearchAttributes([{ key: searchAttributes.installPhase, value: this.progress.phase }]);
+      this.publishedPhase = this.progress.phase;
+    }
+  }
+
+  set(phase: Phase, message: string): void {
+    this.progress.phase = phase;
+    this.progress.message = message;
+    this.publish();
+  }
+
+  /** Runs the steps not yet succeeded, in order; throws StepFailed when one fails for good. */
+  async runSteps(
+    steps: StepProgress[],
+    actions: Record<string, StepAction>,
+    policies: Partial<Record<StepId, StepPolicy>> = {},
+  ): Promise<void> {
+    for (const step of steps) {
+      if (step.state === 'succeeded') continue;
+      await this.runStep(step, actions[step.id] as StepAction, policies[step.id] ?? DEFAULT_STEP_POLICY);
+    }
+  }
+
+  private async runStep(step: StepProgress, action: StepAction, policy: StepPolicy): Promise<void> {
+    let interval = policy.initialIntervalSeconds;
+    for (let attempt = 1; ; attempt++) {
+      startAttempt(step, Date.now());
+      this.progress.message = attempt > 1 ? `${step.title} (attempt ${attempt} of ${policy.maxAttempts})` : step.title;
+      this.publish();
+      try {
+        succeed(step, Date.now(), await action());
+        this.publish();
+        return;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const { message, retryable } = describeFailure(err);
+        const final = !retryable || attempt >= policy.maxAttempts;
+        failAttempt(step, Date.now(), message, final);
+        this.publish();
+        if (final) throw new StepFailed(step);
+        await sleep(`${interval}s`);
+        interval = Math.min(interval * 2, policy.maxIntervalSeconds);
+      }
+    }
+  }
+
+  /**
+   * Pauses in WaitingForOperator until `decided()` holds (an update arrived).
+   * The workflow stays open: the operator fixes the cause and retries, or
+   * rolls back.
+   */
+  async waitForOperator(failed: StepFailed, decided: () => boolean, choices: string): Promise<void> {
+    this.set('WaitingForOperator', `${failed.step.title} failed: ${failed.step.lastError}. Fix the cause, then ${choices}.`);
+    await condition(decided);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What an install does, in order, and what taking it away does: the one list
+ * of named steps that the workflows, the progress query, the API and the CLI
+ * all read.
+ */
+export const INSTALL_STEPS = [
+  { id: 'check-bucket', title: 'Check the object storage bucket' },
+  { id: 'preflight', title: 'Preflight: TKE components, NodePorts, storage, existing objects' },
+  { id: 'apply-objstore-secret', title: 'Apply the objstore Secret' },
+  { id: 'deploy-receive', title: 'Deploy Thanos Receive' },
+  { id: 'deploy-query-store-compact-rule', title: 'Deploy Thanos Query, Store, Compact and Rule' },
+  { id: 'wait-thanos-ready', title: 'Wait until every Thanos component is ready' },
+  { id: 'reconfigure-consumers', title: 'Point tke-monitor at Query and tke-platform-controller at Receive' },
+  { id: 'restart-consumers', title: 'Restart the reconfigured TKE components and wait for them' },
+] as const;
+
+/** Rollback (of a failed install) and uninstall (of a finished one) run these. */
+export const REMOVAL_STEPS = [
+  { id: 'restore-consumers', title: 'Restore the TKE components\' original configuration and restart them' },
+  { id: 'remove-thanos', title: 'Remove the Thanos objects the install created' },
+  { id: 'forget-backup', title: 'Delete the backup of the original configuration' },
+] as const;
+
+export type InstallStepId = (typeof INSTALL_STEPS)[number]['id'];
+export type RemovalStepId = (typeof REMOVAL_STEPS)[number]['id'];
+export type StepId = InstallStepId | RemovalStepId;
+
+/**
+ * How the workflow retries a step before giving it to the operator. Errors
+ * the activity marks non-retryable (wrong credentials, a failed preflight)
+ * go to the operator at once.
+ */
+export interface StepPolicy {
+  maxAttempts: number;
+  /** Pause before the second attempt; doubles up to `maxIntervalSeconds`. */
+  initialIntervalSeconds: number;
+  maxIntervalSeconds: number;
+}
+
+export const DEFAULT_STEP_POLICY: StepPolicy = { maxAttempts: 5, initialIntervalSeconds: 2, maxIntervalSeconds: 30 };

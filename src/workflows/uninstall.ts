@@ -1,0 +1,61 @@
+import { setHandler, upsertSearchAttributes, condition } from '@temporalio/workflow';
+import { progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
+import { newSteps, resetForRetry, type Progress } from './progress';
+import { removalActions } from './removal';
+import { ProgressTracker, StepFailed } from './runner';
+import { REMOVAL_STEPS } from './steps';
+
+const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 300;
+
+/**
+ * Takes a finished install away: restores TKE's original configuration byte
+ * for byte (restarting the consumers), removes the Thanos objects and keeps
+ * the volume claims unless asked. A failed step waits for `retry`.
+ */
+export async function uninstallThanos(input: UninstallInput): Promise<InstallResult> {
+  const progress: Progress = {
+    kind: 'uninstall',
+    clusterName: input.clusterName,
+    phase: 'Running',
+    message: 'uninstalling',
+    steps: newSteps(REMOVAL_STEPS),
+    rollbackSteps: [],
+    notes: input.deleteVolumeClaims ? ['The Thanos volume claims, and the data on them, are deleted.'] : [],
+  };
+  const tracker = new ProgressTracker(progress);
+  upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
+  let retryRequested = false;
+  setHandler(progressQuery, () => progress);
+  setHandler(
+    retryUpdate,
+    async (_request) => {
+      retryRequested = true;
+      await condition(() => progress.phase !== 'WaitingForOperator');
+      return progress;
+    },
+    {
+      validator: (_request) => {
+        if (progress.phase !== 'WaitingForOperator') throw new Error(`nothing to retry: the uninstall is ${progress.phase}`);
+      },
+    },
+  );
+
+  const actions = removalActions({
+    namespace: input.namespace,
+    deleteVolumeClaims: input.deleteVolumeClaims ?? false,
+    rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+  });
+  for (;;) {
+    tracker.set('Running', 'uninstalling');
+    try {
+      await tracker.runSteps(progress.steps, actions);
+      tracker.set('Uninstalled', 'Thanos is removed and TKE\'s original configuration is restored');
+      return { phase: progress.phase, progress };
+    } catch (err) {
+      if (!(err instanceof StepFailed)) throw err;
+      retryRequested = false;
+      await tracker.waitForOperator(err, () => retryRequested, 'retry');
+      for (const step of progress.steps) if (step.state === 'failed') resetForRetry(step);
+    }
+  }
+}

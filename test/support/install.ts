@@ -1,0 +1,91 @@
+/**
+ * Shared set-up for install tests: a namespace made to look like TKE's, an
+ * in-process worker, an encrypting client and the seed's request aimed at the
+ * test ground's MinIO.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { connectClient } from '../../src/client/installs';
+import { validateInstallRequest } from '../../src/request/validate';
+import { codecKeyOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
+import { installTkeFixture } from '../../src/testground/tke-fixture';
+import type { InstallInput } from '../../src/workflows/contracts';
+import { createWorker } from '../../src/worker';
+import type { ThanosSettings } from '../../src/request/defaults';
+
+/** A fresh namespace holding the TKE fixture. */
+export async function tkeNamespace(kc: k8s.KubeConfig, prefix: string): Promise<string> {
+  const namespace = `${prefix}-${Date.now().toString(36)}`;
+  await installTkeFixture(kc, namespace);
+  return namespace;
+}
+
+/** The seed's request with its bucket on the test ground's MinIO, changed by `edit`. */
+export function seedRequest(c: TestGroundCoordinates, edit: (request: SeedRequest) => void = () => {}): SeedRequest {
+  const request = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'seed-request.json'), 'utf8')) as SeedRequest;
+  Object.assign(request.config.monitor.thanos.bucketConfig.config, {
+    endpoint: c.s3.endpoint,
+    bucket: c.s3.bucket,
+    access_key: c.s3.accessKey,
+    secret_key: c.s3.secretKey,
+  });
+  edit(request);
+  return request;
+}
+
+export interface SeedRequest {
+  cluster: { metadata?: { name?: string } };
+  config: { monitor: { thanos: Record<string, unknown> & { bucketConfig: { config: Record<string, unknown> } } } };
+}
+
+/** Validates a request as the API would and makes the workflow's input for a test namespace. */
+export function installInputFor(
+  request: SeedRequest,
+  clusterName: string,
+  namespace: string,
+  extra: Partial<InstallInput> = {},
+): { input: InstallInput; settings: ThanosSettings } {
+  const validated = validateInstallRequest(request);
+  if (!validated.ok) throw new Error(`invalid test request: ${JSON.stringify(validated.errors)}`);
+  const thanos = validated.request.config.monitor.thanos;
+  if (!thanos) throw new Error('the test request has no Thanos backend');
+  return {
+    input: {
+      clusterName,
+      thanos,
+      globalNodeIp: validated.settings.globalNodeIp,
+      namespace,
+      readinessTimeoutSeconds: 60,
+      rolloutTimeoutSeconds: 60,
+      ...extra,
+    },
+    settings: { ...validated.settings, namespace },
+  };
+}
+
+export interface RunningWorker {
+  client: Client;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** A worker (as src/worker.ts creates it) and a client, on a task queue of their own. */
+export async function startWorkerAndClient(c: TestGroundCoordinates, name: string): Promise<RunningWorker> {
+  const taskQueue = `${name}-${Date.now().toString(36)}`;
+  const worker: Worker = await createWorker(workerConfigOn(c, taskQueue));
+  const running = worker.run();
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  return {
+    client,
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await worker.connection?.close();
+      await client.connection.close();
+    },
+  };
+}
