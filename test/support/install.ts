@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { codecKeyOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
@@ -15,6 +15,14 @@ import { installTkeFixture } from '../../src/testground/tke-fixture';
 import type { InstallInput } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
 import type { ThanosSettings } from '../../src/request/defaults';
+
+// Activity failures are expected in these tests; the SDK would log each with
+// its stack. The runtime can be installed once per process.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // already installed by an earlier test file
+}
 
 /** A fresh namespace holding the TKE fixture. */
 export async function tkeNamespace(kc: k8s.KubeConfig, prefix: string): Promise<string> {

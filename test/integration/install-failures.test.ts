@@ -1,0 +1,165 @@
+/**
+ * Installs that go wrong: a rejected bucket waits for the operator and
+ * finishes after `retry` with corrected credentials; a release whose pods
+ * never become ready is named and rolled back, restoring TKE's configuration
+ * byte for byte. Credentials never reach Temporal in plain text.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { startInstall } from '../../src/client/installs';
+import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixture';
+import { installThanos } from '../../src/workflows';
+import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
+import type { Progress } from '../../src/workflows/progress';
+import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
+import { testGround } from '../support/testground';
+
+jest.setTimeout(180_000);
+
+const { coordinates, kc } = testGround();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const apps = kc.makeApiClient(k8s.AppsV1Api);
+let env: RunningWorker;
+
+beforeAll(async () => {
+  env = await startWorkerAndClient(coordinates, 'failures');
+});
+afterAll(async () => env?.stop());
+
+async function waitForPhase(handle: WorkflowHandle<typeof installThanos>, phase: Progress['phase']): Promise<Progress> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const progress = await handle.query(progressQuery);
+    if (progress.phase === phase) return progress;
+    if (Date.now() > deadline) throw new Error(`still ${progress.phase} (${progress.message}), never ${phase}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Each test owns NodePorts of its own, so that a failed test cannot block the next. */
+const nodePorts = (base: number) => ({ receiveGrpc: base, receiveHttp: base + 1, receiveRemoteWrite: base + 2 });
+
+describe('wrong bucket credentials', () => {
+  const WRONG_SECRET = 'not-the-minio-secret-0';
+  let handle: WorkflowHandle<typeof installThanos>;
+  let namespace: string;
+
+  beforeAll(async () => {
+    namespace = await tkeNamespace(kc, 'bucket');
+    const request = seedRequest(coordinates, (r) => {
+      r.config.monitor.thanos.bucketConfig.config.secret_key = WRONG_SECRET;
+      r.config.monitor.thanos.nodePorts = nodePorts(32001);
+    });
+    const { input, settings } = installInputFor(request, `bucket-${Date.now().toString(36)}`, namespace);
+    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    handle = env.client.workflow.getHandle(started.workflowId);
+  });
+
+  test('the install waits for the operator with a clear, non-retried bucket error, having changed nothing', async () => {
+    const progress = await waitForPhase(handle, 'WaitingForOperator');
+    const check = progress.steps.find((s) => s.id === 'check-bucket');
+    expect(check).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(check?.lastError).toMatch(/rejected the access key or secret key/);
+    expect(check?.lastError).not.toContain(WRONG_SECRET);
+    expect(progress.steps.filter((s) => s.state === 'pending')).toHaveLength(progress.steps.length - 1);
+    expect(progress.message).toMatch(/Fix the cause, then retry/);
+    const statefulSets = await apps.listNamespacedStatefulSet({ namespace });
+    expect(statefulSets.items).toEqual([]);
+  });
+
+  test('a retry with corrected settings that are invalid is refused, naming the field', async () => {
+    const corrected = seedRequest(coordinates, (r) => {
+      r.config.monitor.thanos.bucketConfig.config.endpoint = 'http://127.0.0.1:9000/path';
+    }).config.monitor.thanos;
+    const refused = await handle.executeUpdate(retryUpdate, { args: [{ thanos: corrected }] }).catch((err: Error) => err);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(
+      /^config\.monitor\.thanos\.bucketConfig\.config\.endpoint: .*scheme/,
+    );
+    expect((await handle.query(progressQuery)).phase).toBe('WaitingForOperator');
+  });
+
+  test('retry with the corrected credentials finishes the install', async () => {
+    const corrected = seedRequest(coordinates, (r) => {
+      r.config.monitor.thanos.nodePorts = nodePorts(32001);
+    }).config.monitor.thanos;
+    const accepted = await handle.executeUpdate(retryUpdate, { args: [{ thanos: corrected }] });
+    expect(accepted.phase).toBe('Running');
+    const result = await handle.result();
+    expect(result.phase).toBe('Succeeded');
+    const check = result.progress.steps.find((s) => s.id === 'check-bucket');
+    expect(check).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(check?.result).toMatch(/probe object written, read back and deleted \(Signature V2, path addressing\)/);
+  });
+
+  test('the secret keys are nowhere in the workflow\'s raw history, but the codec endpoint decodes them', async () => {
+    const history = JSON.stringify(await handle.fetchHistory());
+    for (const secret of [WRONG_SECRET, coordinates.s3.secretKey]) {
+      expect(history).not.toContain(secret);
+      expect(history).not.toContain(Buffer.from(secret).toString('base64'));
+    }
+    const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    const response = await fetch(`${coordinates.codec.endpoint}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
+      body: JSON.stringify({
+        payloads: [{
+          metadata: Object.fromEntries(Object.entries(payload?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')])),
+          data: Buffer.from(payload?.data as Uint8Array).toString('base64'),
+        }],
+      }),
+    });
+    const decoded = (await response.json()) as { payloads: { data: string }[] };
+    expect(Buffer.from(decoded.payloads[0]?.data ?? '', 'base64').toString()).toContain(WRONG_SECRET);
+  });
+});
+
+describe('a release whose pods never become ready', () => {
+  let namespace: string;
+  const clusterName = `unready-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    namespace = await tkeNamespace(kc, 'unready');
+    const request = seedRequest(coordinates, (r) => {
+      r.config.monitor.thanos.nodePorts = nodePorts(32011);
+    });
+    const { input, settings } = installInputFor(request, clusterName, namespace);
+    const first = await startInstall(env.client, input, settings, env.taskQueue);
+    expect((await env.client.workflow.getHandle<typeof installThanos>(first.workflowId).result()).phase).toBe('Succeeded');
+  });
+
+  test('an upgrade to it fails naming the components and their pods\' reasons; rollback restores TKE byte for byte', async () => {
+    const upgrade = seedRequest(coordinates, (r) => {
+      r.config.monitor.thanos.nodePorts = nodePorts(32011);
+      r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-unready';
+    });
+    const { input, settings } = installInputFor(upgrade, clusterName, namespace, { readinessTimeoutSeconds: 8 });
+    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    const handle = env.client.workflow.getHandle<typeof installThanos>(started.workflowId);
+    const progress = await waitForPhase(handle, 'WaitingForOperator');
+    const wait = progress.steps.find((s) => s.id === 'wait-thanos-ready');
+    expect(wait?.state).toBe('failed');
+    for (const component of ['receive', 'query', 'store', 'compact', 'rule']) {
+      expect(wait?.lastError).toContain(`${component} is not ready`);
+    }
+    expect(wait?.lastError).toMatch(/thanos-query-[a-z0-9]+-[a-z0-9]+: Running \(Ready ContainersNotReady: readiness probe failed/);
+    // The consumers still point at Thanos from the first install.
+    const before = await core.readNamespacedConfigMap({ name: 'tke-monitor-api', namespace });
+    expect(before.data?.['tke-monitor-config.yaml']).toContain('thanos');
+
+    const accepted = await handle.executeUpdate(rollbackUpdate, { args: [{}] });
+    expect(accepted.phase).toBe('RollingBack');
+    const result = await handle.result();
+    expect(result.phase).toBe('RolledBack');
+    expect(result.progress.rollbackSteps.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    for (const name of TKE_CONSUMERS) {
+      const cm = await core.readNamespacedConfigMap({ name, namespace });
+      expect(cm.data).toEqual(TKE_FIXTURE_CONFIG[name]);
+    }
+    expect((await apps.listNamespacedStatefulSet({ namespace })).items).toEqual([]);
+    expect((await apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata?.name).sort()).toEqual(
+      [...TKE_CONSUMERS].sort(),
+    );
+  });
+});
