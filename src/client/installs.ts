@@ -37,11 +37,11 @@ export function clusterNameOf(request: InstallRequest): string {
 function installDetails(settings: ThanosSettings): string {
   const { bucketConfig, replicas, nodePorts } = settings;
   return [
-    `Namespace: ${settings.namespace}`,
-    `Image: ${settings.image}`,
-    `Bucket: ${bucketConfig.type}${'bucket' in bucketConfig.config ? ` ${String(bucketConfig.config.bucket)}` : ''}`,
-    `Replicas: receive ${replicas.receive} (replication factor ${settings.receiveReplicationFactor}), query ${replicas.query}, store ${replicas.store}, rule ${replicas.rule}, compact 1`,
-    `Remote write: http://${settings.globalNodeIp.address}:${nodePorts.receiveRemoteWrite}/api/v1/receive (GLOBAL_NODE_IP from ${settings.globalNodeIp.source})`,
+    `- Namespace: ${settings.namespace}`,
+    `- Image: ${settings.image}`,
+    `- Bucket: ${bucketConfig.type}${'bucket' in bucketConfig.config ? ` ${String(bucketConfig.config.bucket)}` : ''}`,
+    `- Replicas: receive ${replicas.receive} (replication factor ${settings.receiveReplicationFactor}), query ${replicas.query}, store ${replicas.store}, rule ${replicas.rule}, compact 1`,
+    `- Remote write: http://${settings.globalNodeIp.address}:${nodePorts.receiveRemoteWrite}/api/v1/receive (GLOBAL_NODE_IP from ${settings.globalNodeIp.source})`,
   ].join('\n');
 }
 

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TestGroundCoordinates } from './coordinates';
 import { startKubernetes, stopAll } from './kubernetes';
 import { startMinio } from './minio';
-import { binPath, buildScript, pinnedVersions } from './paths';
+import { binPath, buildScript, installChromiumScript, pinnedVersions } from './paths';
 import type { ManagedProcess } from './process';
 import { startTemporal } from './temporal';
 import { freePorts } from './ports';
@@ -16,11 +16,13 @@ import { buildCodecServer, CODEC_PATH } from '../codec/endpoint';
 
 const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'temporal', 'minio'];
 
+/** Debian's Chromium, which the Web UI test drives. */
+export const CHROMIUM = '/usr/bin/chromium';
+
 /**
- * Builds whatever binary is missing from the cache (a no-op when all are
- * there). The build's output streams to stderr, so a cold build shows its
- * progress; on failure the error repeats its last lines, which name the
- * component that failed.
+ * Builds whatever binary is missing from the cache and installs Chromium if
+ * missing (a no-op when all are there). Output streams to stderr, so a cold
+ * build shows its progress.
  */
 export async function ensureBinaries(): Promise<void> {
   const versions = pinnedVersions();
@@ -28,9 +30,18 @@ export async function ensureBinaries(): Promise<void> {
     etcd: versions.etcd, kwok: versions.kwok, temporal: versions.temporalCli, minio: versions.minio,
   };
   const missing = REQUIRED_BINARIES.filter((name) => !existsSync(binPath(`${name}-${versioned[name] ?? versions.kubernetes}`)));
+  if (!existsSync(CHROMIUM)) await runScript(installChromiumScript, 'installing Chromium');
   if (missing.length === 0) return;
   process.stderr.write(`[testground] building ${missing.join(', ')} (cached after the first run)\n`);
-  const build = spawn('bash', [buildScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await runScript(buildScript, 'building the test ground');
+}
+
+/**
+ * Runs a provisioning script with its output streaming to stderr; on failure
+ * the error repeats its last lines, which name what failed.
+ */
+async function runScript(script: string, what: string): Promise<void> {
+  const build = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (chunk: Buffer): void => {
     process.stderr.write(chunk);
@@ -40,7 +51,7 @@ export async function ensureBinaries(): Promise<void> {
   build.stderr.on('data', keep);
   const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
   if (code !== 0) {
-    throw new Error(`building the test ground failed (exit ${code}):\n${tail.split('\n').slice(-15).join('\n')}`);
+    throw new Error(`${what} failed (exit ${code}):\n${tail.split('\n').slice(-15).join('\n')}`);
   }
 }
 

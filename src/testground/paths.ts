@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 export const projectRoot = resolve(__dirname, '..', '..');
 
 export const buildScript = join(projectRoot, 'scripts', 'testground', 'build.sh');
+export const installChromiumScript = join(projectRoot, 'scripts', 'testground', 'install-chromium.sh');
 const versionsFile = join(projectRoot, 'scripts', 'testground', 'versions.sh');
 
 /** Where built binaries live, outside the clone so a fresh clone reuses them. */
