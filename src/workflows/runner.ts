@@ -78,7 +78,9 @@ export class ProgressTracker {
       this.progress.message = attempt > 1 ? `${step.title} (attempt ${attempt} of ${policy.maxAttempts})` : step.title;
       this.publish();
       try {
-        succeed(step, Date.now(), await action());
+        const result = await action();
+        // Workflow time advances only across awaits: read it after the step.
+        succeed(step, Date.now(), result);
         this.publish();
         return;
       } catch (err) {

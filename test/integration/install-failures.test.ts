@@ -5,7 +5,7 @@
  * byte for byte. Credentials never reach Temporal in plain text.
  */
 import * as k8s from '@kubernetes/client-node';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { startInstall } from '../../src/client/installs';
 import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixture';
 import { installThanos } from '../../src/workflows';
@@ -161,5 +161,34 @@ describe('a release whose pods never become ready', () => {
     expect((await apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata?.name).sort()).toEqual(
       [...TKE_CONSUMERS].sort(),
     );
+  });
+});
+
+describe('cancelling a running install', () => {
+  test('rolls back what the install did and ends the workflow as cancelled', async () => {
+    const namespace = await tkeNamespace(kc, 'cancel');
+    const request = seedRequest(coordinates, (r) => {
+      r.config.monitor.thanos.nodePorts = nodePorts(32051);
+      r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-slow';
+    });
+    const { input, settings } = installInputFor(request, `cancel-${Date.now().toString(36)}`, namespace);
+    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    const handle = env.client.workflow.getHandle<typeof installThanos>(started.workflowId);
+    for (;;) {
+      const progress = await handle.query(progressQuery);
+      if (progress.steps.find((s) => s.id === 'wait-thanos-ready')?.state === 'running') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    const progress = await handle.query(progressQuery);
+    expect(progress.phase).toBe('RolledBack');
+    expect(progress.steps.find((s) => s.id === 'wait-thanos-ready')?.state).not.toBe('succeeded');
+    expect((await apps.listNamespacedStatefulSet({ namespace })).items).toEqual([]);
+    for (const name of TKE_CONSUMERS) {
+      expect((await core.readNamespacedConfigMap({ name, namespace })).data).toEqual(TKE_FIXTURE_CONFIG[name]);
+    }
+    const description = await handle.describe();
+    expect(description.status.name).toBe('CANCELLED');
   });
 });

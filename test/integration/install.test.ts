@@ -52,13 +52,22 @@ async function snapshot(): Promise<{ versions: Record<string, string>; pods: str
 
 describe('installing the seed example', () => {
   let podsBefore: string[];
+  let result: Awaited<ReturnType<typeof installThanos>>;
 
   beforeAll(async () => {
     podsBefore = (await snapshot()).pods;
     const { input, settings } = installInputFor(seedRequest(coordinates), clusterName, namespace);
     const started = await startInstall(env.client, input, settings, env.taskQueue);
-    const result = await env.client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+    result = await env.client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+  });
+
+  test('succeeds with every step done once, each with its own timing', () => {
     expect(result.phase).toBe('Succeeded');
+    for (const step of result.progress.steps) {
+      expect({ id: step.id, state: step.state, attempts: step.attempts }).toEqual({ id: step.id, state: 'succeeded', attempts: 1 });
+      expect(step.finishedAt).toBeGreaterThan(step.startedAt as number);
+    }
+    expect(result.progress.notes.join('\n')).toContain('GLOBAL_NODE_IP is 127.0.1.1, the first machine');
   });
 
   test('every Thanos workload is ready', async () => {
