@@ -1,9 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** The project's root, found from this file whether it runs from src/ or dist/. */
-export const projectRoot = resolve(__dirname, '..', '..');
+/** The project's root: the nearest folder above this file with the scripts (from src/ or any dist/). */
+function findProjectRoot(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'scripts', 'testground', 'versions.sh'))) return dir;
+  }
+  throw new Error(`cannot find the project root above ${__dirname}`);
+}
+
+export const projectRoot = findProjectRoot();
 
 export const buildScript = join(projectRoot, 'scripts', 'testground', 'build.sh');
 export const installChromiumScript = join(projectRoot, 'scripts', 'testground', 'install-chromium.sh');

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench`: how much the durable workflow costs over the plain floor.
+ * On the local test ground, installs the seed's request N times (each in a
+ * fresh namespace holding the TKE fixture), and, as the floor, applies the
+ * same rendered objects with `kubectl apply --server-side` followed by
+ * `kubectl rollout status`, N times. Prints the median wall times, the
+ * worker's peak RSS and, last, `install/kubectl ratio: X.XX`.
+ *
+ * Usage: npm run bench [-- --runs N]   (reuses THANOS_TESTGROUND_COORDINATES if set)
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { dump } from 'js-yaml';
+import type * as k8s from '@kubernetes/client-node';
+import { Command } from 'commander';
+import { CONFIG_HASH_ANNOTATION } from '../src/activities/tke-config';
+import { connectClient, startInstall } from '../src/client/installs';
+import { validateInstallRequest } from '../src/request/validate';
+import { renderThanosObjects } from '../src/render/thanos';
+import { applyTkeConfigEdit, tkeConfigEdits } from '../src/render/tke';
+import { receiveRemoteWriteAddress } from '../src/render/tke/controller-toml';
+import { thanosQueryAddress } from '../src/render/tke/monitor-config';
+import { codecKeyOf, readCoordinates, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
+import { startTestGround } from '../src/testground/ground';
+import { binPath, projectRoot } from '../src/testground/paths';
+import { installTkeFixture, TKE_FIXTURE_CONFIG, type TkeConsumer } from '../src/testground/tke-fixture';
+import { installThanos } from '../src/workflows';
+import type { ThanosSettings } from '../src/request/defaults';
+import type { InstallInput } from '../src/workflows/contracts';
+import { KubeConfig } from '@kubernetes/client-node';
+
+const run = promisify(execFile);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The seed's request on this test ground's MinIO, as validated settings and workflow input. */
+function seedInput(c: TestGroundCoordinates, namespace: string, clusterName: string): { input: InstallInput; settings: ThanosSettings } {
+  const request = JSON.parse(readFileSync(join(projectRoot, 'test', 'fixtures', 'seed-request.json'), 'utf8'));
+  Object.assign(request.config.monitor.thanos.bucketConfig.config, {
+    endpoint: c.s3.endpoint, bucket: c.s3.bucket, access_key: c.s3.accessKey, secret_key: c.s3.secretKey,
+  });
+  const validated = validateInstallRequest(request);
+  if (!validated.ok) throw new Error(`seed request invalid: ${JSON.stringify(validated.errors)}`);
+  const settings = { ...validated.settings, namespace };
+  const thanos = validated.request.config.monitor.thanos as InstallInput['thanos'];
+  return { input: { clusterName, thanos, globalNodeIp: settings.globalNodeIp, namespace }, settings };
+}
+
+/** Exactly what the install writes, as plain objects for kubectl. */
+function floorObjects(settings: ThanosSettings): k8s.KubernetesObject[] {
+  const edits = tkeConfigEdits(thanosQueryAddress(settings.namespace), receiveRemoteWriteAddress(settings));
+  const configMaps = new Map<string, Record<string, string>>();
+  for (const edit of edits) {
+    const data = configMaps.get(edit.configMap) ?? { ...TKE_FIXTURE_CONFIG[edit.configMap as TkeConsumer] };
+    data[edit.key] = applyTkeConfigEdit(edit, data[edit.key] ?? '');
+    configMaps.set(edit.configMap, data);
+  }
+  const consumers = [...new Set(edits.map((e) => e.consumer))];
+  return [
+    ...renderThanosObjects(settings),
+    ...[...configMaps].map(([name, data]) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: settings.namespace }, data })),
+    ...consumers.map((name) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: settings.namespace },
+      spec: { template: { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: 'bench' } } } },
+    })),
+  ];
+}
+
+async function kubectlFloor(c: TestGroundCoordinates, settings: ThanosSettings, dir: string): Promise<number> {
+  const objects = floorObjects(settings);
+  const file = join(dir, `${settings.namespace}.yaml`);
+  writeFileSync(file, objects.map((o) => dump(o, { noRefs: true })).join('---\n'));
+  const kubectl = (args: string[]) =>
+    run(binPath('kubectl'), ['--kubeconfig', c.kubernetes.kubeconfig, '-n', settings.namespace, ...args]);
+  const start = performance.now();
+  await kubectl(['apply', '--server-side', '--force-conflicts', '-f', file]);
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+  for (const w of workloads) {
+    await kubectl(['rollout', 'status', `${w.kind?.toLowerCase()}/${w.metadata?.name}`, '--timeout=120s']);
+  }
+  return performance.now() - start;
+}
+
+/** Peak resident set of a process, from the kernel's high-water mark. */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function main(options: { runs: string }): Promise<void> {
+  const runs = Number(options.runs);
+  const external = process.env.THANOS_TESTGROUND_COORDINATES;
+  const ground = external ? undefined : await startTestGround();
+  const c = ground?.coordinates ?? readCoordinates(external);
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.kubernetes.kubeconfig);
+  const taskQueue = `bench-${Date.now().toString(36)}`;
+  const worker = spawn(process.execPath, [resolve(projectRoot, 'dist', 'worker.js')], {
+    env: { PATH: process.env.PATH, ...workerEnvOn(c, taskQueue) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  const installTimes: number[] = [];
+  const kubectlTimes: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      // NodePorts are cluster-wide: each run gets its own range.
+      const ports = { receiveGrpc: 30100 + i * 10, receiveHttp: 30101 + i * 10, receiveRemoteWrite: 30102 + i * 10 };
+      const installNs = `bench-install-${i}-${Date.now().toString(36)}`;
+      await installTkeFixture(kc, installNs);
+      const { input, settings } = seedInput(c, installNs, `bench-${installNs}`);
+      input.thanos = { ...input.thanos, nodePorts: ports };
+      const start = performance.now();
+      const started = await startInstall(client, input, { ...settings, nodePorts: ports }, taskQueue);
+      const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+      if (result.phase !== 'Succeeded') throw new Error(`install ${i} ended ${result.phase}`);
+      installTimes.push(performance.now() - start);
+
+      const floorNs = `bench-kubectl-${i}-${Date.now().toString(36)}`;
+      await installTkeFixture(kc, floorNs);
+      const floorPorts = { receiveGrpc: 30105 + i * 10, receiveHttp: 30106 + i * 10, receiveRemoteWrite: 30107 + i * 10 };
+      const floor = seedInput(c, floorNs, 'floor').settings;
+      kubectlTimes.push(await kubectlFloor(c, { ...floor, nodePorts: floorPorts }, c.runDir));
+      process.stdout.write(`run ${i + 1}/${runs}: install ${(installTimes[i] as number).toFixed(0)} ms, kubectl ${(kubectlTimes[i] as number).toFixed(0)} ms\n`);
+    }
+    const install = median(installTimes);
+    const kubectl = median(kubectlTimes);
+    process.stdout.write(
+      [
+        `runs: ${runs}`,
+        `install median: ${install.toFixed(0)} ms`,
+        `kubectl apply --server-side + rollout status median: ${kubectl.toFixed(0)} ms`,
+        `worker peak RSS: ${peakRssMiB(worker.pid as number).toFixed(1)} MiB`,
+        `install/kubectl ratio: ${(install / kubectl).toFixed(2)}`,
+      ].join('\n') + '\n',
+    );
+  } finally {
+    worker.kill('SIGTERM');
+    await client.connection.close();
+    await ground?.stop();
+  }
+}
+
+new Command('bench')
+  .option('--runs <n>', 'installs (and kubectl floors) to run', '5')
+  .action(main)
+  .parseAsync()
+  .catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
