@@ -26,10 +26,12 @@ import { codecKeyOf, readCoordinates, workerEnvOn, type TestGroundCoordinates } 
 import { startTestGround } from '../src/testground/ground';
 import { binPath, projectRoot } from '../src/testground/paths';
 import { installTkeFixture, TKE_FIXTURE_CONFIG, type TkeConsumer } from '../src/testground/tke-fixture';
-import { installThanos } from '../src/workflows';
+import { checkWorker, installThanos } from '../src/workflows';
 import type { ThanosSettings } from '../src/request/defaults';
 import type { InstallInput } from '../src/workflows/contracts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { WorkflowHandle } from '@temporalio/client';
+import { progressQuery } from '../src/workflows/contracts';
 
 const run = promisify(execFile);
 
@@ -89,6 +91,23 @@ async function kubectlFloor(c: TestGroundCoordinates, settings: ThanosSettings, 
   return performance.now() - start;
 }
 
+/** Waits for the install to succeed; one waiting for the operator fails the bench at once. */
+async function untilInstalled(handle: WorkflowHandle<typeof installThanos>): Promise<void> {
+  let done = false;
+  const watchdog = async (): Promise<void> => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 500));
+      const progress = await handle.query(progressQuery);
+      if (progress.phase === 'WaitingForOperator') throw new Error(`install ${handle.workflowId} failed: ${progress.message}`);
+    }
+  };
+  try {
+    await Promise.race([handle.result(), watchdog()]);
+  } finally {
+    done = true;
+  }
+}
+
 /** Peak resident set of a process, from the kernel's high-water mark. */
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -111,7 +130,11 @@ async function main(options: { runs: string }): Promise<void> {
   const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
   const installTimes: number[] = [];
   const kubectlTimes: number[] = [];
+  const namespaces: string[] = [];
+  const stepTimes = new Map<string, number[]>();
   try {
+    // Not timed: the worker bundles its workflows before it polls.
+    await client.workflow.execute(checkWorker, { taskQueue, workflowId: `${taskQueue}-warm-up` });
     for (let i = 0; i < runs; i++) {
       // NodePorts are cluster-wide: each run gets its own range.
       const ports = { receiveGrpc: 30100 + i * 10, receiveHttp: 30101 + i * 10, receiveRemoteWrite: 30102 + i * 10 };
@@ -121,17 +144,23 @@ async function main(options: { runs: string }): Promise<void> {
       input.thanos = { ...input.thanos, nodePorts: ports };
       const start = performance.now();
       const started = await startInstall(client, input, { ...settings, nodePorts: ports }, taskQueue);
-      const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
-      if (result.phase !== 'Succeeded') throw new Error(`install ${i} ended ${result.phase}`);
+      const handle = client.workflow.getHandle<typeof installThanos>(started.workflowId);
+      await untilInstalled(handle);
       installTimes.push(performance.now() - start);
+      for (const step of (await handle.result()).progress.steps) {
+        stepTimes.set(step.id, [...(stepTimes.get(step.id) ?? []), (step.finishedAt ?? 0) - (step.startedAt ?? 0)]);
+      }
 
       const floorNs = `bench-kubectl-${i}-${Date.now().toString(36)}`;
       await installTkeFixture(kc, floorNs);
       const floorPorts = { receiveGrpc: 30105 + i * 10, receiveHttp: 30106 + i * 10, receiveRemoteWrite: 30107 + i * 10 };
       const floor = seedInput(c, floorNs, 'floor').settings;
       kubectlTimes.push(await kubectlFloor(c, { ...floor, nodePorts: floorPorts }, c.runDir));
+      namespaces.push(installNs, floorNs);
       process.stdout.write(`run ${i + 1}/${runs}: install ${(installTimes[i] as number).toFixed(0)} ms, kubectl ${(kubectlTimes[i] as number).toFixed(0)} ms\n`);
     }
+    process.stdout.write('median per step (workflow time):\n');
+    for (const [id, times] of stepTimes) process.stdout.write(`  ${id}: ${median(times).toFixed(0)} ms\n`);
     const install = median(installTimes);
     const kubectl = median(kubectlTimes);
     process.stdout.write(
@@ -144,6 +173,8 @@ async function main(options: { runs: string }): Promise<void> {
       ].join('\n') + '\n',
     );
   } finally {
+    // Deleting the namespaces frees their NodePorts for later benches.
+    for (const name of namespaces) await kc.makeApiClient(CoreV1Api).deleteNamespace({ name });
     worker.kill('SIGTERM');
     await client.connection.close();
     await ground?.stop();

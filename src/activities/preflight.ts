@@ -90,20 +90,23 @@ async function preflight(kc: k8s.KubeConfig, settings: ThanosSettings): Promise<
   // Objects of the same names that another tool made would be taken over and
   // later removed by a rollback: refuse instead.
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  for (const object of renderThanosObjects(settings)) {
-    try {
-      const live = await objects.read({
-        apiVersion: object.apiVersion as string,
-        kind: object.kind as string,
-        metadata: { name: object.metadata?.name as string, namespace: ns },
-      });
-      if (live.metadata?.labels?.['app.kubernetes.io/managed-by'] !== MANAGED_BY) {
-        problems.push(`${object.kind} ${ns}/${object.metadata?.name} already exists and was not made by this installer`);
+  const foreign = await Promise.all(
+    renderThanosObjects(settings).map(async (object) => {
+      try {
+        const live = await objects.read({
+          apiVersion: object.apiVersion as string,
+          kind: object.kind as string,
+          metadata: { name: object.metadata?.name as string, namespace: ns },
+        });
+        const ours = live.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY;
+        return ours ? [] : [`${object.kind} ${ns}/${object.metadata?.name} already exists and was not made by this installer`];
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        return [];
       }
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
+    }),
+  );
+  problems.push(...foreign.flat());
 
   if (problems.length > 0) {
     throw ApplicationFailure.create({

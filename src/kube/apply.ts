@@ -11,11 +11,13 @@ export interface AppliedObject<T extends k8s.KubernetesObject> {
 }
 
 /**
- * Server-side applies each object in order. Applying the same objects again
- * converges on the same state and, when nothing differs, changes nothing
- * (no resourceVersion moves). Conflicting owners are overridden (force), as
- * `kubectl apply --server-side --force-conflicts` does. Each object's outcome
- * says whether the apply created, changed or left it as it was.
+ * Server-side applies the objects, concurrently: callers pass objects that do
+ * not depend on each other (apply dependencies in separate calls). Applying
+ * the same objects again converges on the same state and, when nothing
+ * differs, changes nothing (no resourceVersion moves). Conflicting owners are
+ * overridden (force), as `kubectl apply --server-side --force-conflicts`
+ * does. Each object's outcome says whether the apply created, changed or left
+ * it as it was.
  */
 export async function applyObjects<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
@@ -23,22 +25,23 @@ export async function applyObjects<T extends k8s.KubernetesObject>(
   fieldManager = FIELD_MANAGER,
 ): Promise<AppliedObject<T>[]> {
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
-  const results: AppliedObject<T>[] = [];
-  for (const object of objects) {
-    let before: string | undefined;
-    try {
-      const live = await client.read(object as Parameters<typeof client.read>[0]);
-      before = live.metadata?.resourceVersion;
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
-    const applied = await client.patch(
-      withEncodedSecretData(object), undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply,
-    );
-    const after = applied.metadata?.resourceVersion;
-    results.push({ object: applied, outcome: before === undefined ? 'created' : before === after ? 'unchanged' : 'changed' });
-  }
-  return results;
+  return Promise.all(
+    objects.map(async (object) => {
+      let before: string | undefined;
+      try {
+        const live = await client.read(object as Parameters<typeof client.read>[0]);
+        before = live.metadata?.resourceVersion;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 404) throw err;
+      }
+      const applied = await client.patch(
+        withEncodedSecretData(object), undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply,
+      );
+      const after = applied.metadata?.resourceVersion;
+      const outcome: ApplyOutcome = before === undefined ? 'created' : before === after ? 'unchanged' : 'changed';
+      return { object: applied, outcome };
+    }),
+  );
 }
 
 /**

@@ -70,6 +70,6 @@ export async function waitForRollouts(
       }
       throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s: ${details.join(' | ')}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -19,11 +19,13 @@ for (const [name, format] of Object.entries(STRING_FORMATS)) {
 /**
  * Compiles a schema into a checker that returns every problem as a
  * FieldError, `path` prefixed with `base` (where the checked value sits in
- * the request).
+ * the request). Compiled on first use: workflows load this module but
+ * validate only when an operator sends corrected settings.
  */
 export function schemaChecker(schema: object): (value: unknown, base: readonly PathSegment[]) => FieldError[] {
-  const validate: ValidateFunction = ajv.compile(schema);
+  let validate: ValidateFunction | undefined;
   return (value, base) => {
+    validate ??= ajv.compile(schema);
     if (validate(value)) return [];
     return (validate.errors ?? []).flatMap((error) => describeError(error, value, base));
   };

@@ -222,6 +222,8 @@ export function tkeFixtureObjects(namespace: string): k8s.KubernetesObject[] {
  * are available. TKE uses namespace `tke`; tests use namespaces of their own.
  */
 export async function installTkeFixture(kc: k8s.KubeConfig, namespace = 'tke', timeoutMs = 120_000): Promise<void> {
-  await applyObjects(kc, tkeFixtureObjects(namespace), FIXTURE_MANAGER);
+  const [namespaceObject, ...rest] = tkeFixtureObjects(namespace);
+  await applyObjects(kc, [namespaceObject as k8s.KubernetesObject], FIXTURE_MANAGER);
+  await applyObjects(kc, rest, FIXTURE_MANAGER);
   await waitForRollouts(kc, TKE_CONSUMERS.map((name) => ({ kind: 'Deployment', namespace, name })), timeoutMs);
 }
