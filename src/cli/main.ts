@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerOperateCommands } from './commands/operate';
 import { registerRenderCommand } from './commands/render';
 import { registerValidateCommand } from './commands/validate';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliContext, type CliIo } from './io';
@@ -15,6 +16,7 @@ export function buildProgram(context: CliContext): Command {
     });
   registerValidateCommand(program, context);
   registerRenderCommand(program, context);
+  registerOperateCommands(program, context);
   return program;
 }
 

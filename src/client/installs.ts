@@ -56,9 +56,11 @@ export async function startInstall(
   input: InstallInput,
   settings: ThanosSettings,
   taskQueue = TASK_QUEUE,
+  memo?: Record<string, string>,
 ): Promise<StartedWorkflow> {
   const handle = await client.workflow.start(installThanos, {
     taskQueue,
+    memo,
     workflowId: workflowIdFor(input.clusterName),
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,

@@ -57,6 +57,10 @@ export interface InstallResult {
   progress: Progress;
 }
 
+/** Error types with which `retry` and `rollback` refuse, so clients can tell them apart. */
+export const NOT_WAITING = 'NotWaitingForOperator';
+export const INVALID_SETTINGS = 'InvalidSettings';
+
 export const progressQuery = defineQuery<Progress>('progress');
 /** Resume from the failed step, optionally with corrected Thanos settings. */
 export const retryUpdate = defineUpdate<Progress, [RetryRequest]>('retry');

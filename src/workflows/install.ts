@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { buildThanosSettings, type ThanosSettings } from '../request/defaults';
 import { validateThanosConfig } from '../request/validate';
 import { installNotes } from '../render';
@@ -7,6 +7,8 @@ import { tkeConfigEdits } from '../render/tke';
 import { thanosQueryAddress } from '../render/tke/monitor-config';
 import { activitiesFor } from './activities';
 import {
+  INVALID_SETTINGS,
+  NOT_WAITING,
   progressQuery,
   retryUpdate,
   rollbackUpdate,
@@ -106,11 +108,17 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     {
       validator: (request) => {
         if (progress.phase !== 'WaitingForOperator') {
-          throw new Error(`nothing to retry: the install is ${progress.phase}`);
+          throw ApplicationFailure.create({ type: NOT_WAITING, message: `nothing to retry: the install is ${progress.phase}` });
         }
         if (request.thanos !== undefined) {
           const result = validateThanosConfig(request.thanos, input.globalNodeIp);
-          if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+          if (!result.ok) {
+            throw ApplicationFailure.create({
+              type: INVALID_SETTINGS,
+              message: result.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+              details: [result.errors],
+            });
+          }
         }
       },
     },
@@ -125,7 +133,10 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     {
       validator: (_request) => {
         if (progress.phase !== 'WaitingForOperator') {
-          throw new Error(`rollback is possible while the install waits for the operator; it is ${progress.phase} (cancel the workflow to stop it)`);
+          throw ApplicationFailure.create({
+            type: NOT_WAITING,
+            message: `rollback is possible while the install waits for the operator; it is ${progress.phase} (cancel the workflow to stop it)`,
+          });
         }
       },
     },

@@ -1,5 +1,5 @@
-import { setHandler, upsertSearchAttributes, condition } from '@temporalio/workflow';
-import { progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
+import { ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { NOT_WAITING, progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { removalActions } from './removal';
 import { ProgressTracker, StepFailed } from './runner';
@@ -35,7 +35,9 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
     },
     {
       validator: (_request) => {
-        if (progress.phase !== 'WaitingForOperator') throw new Error(`nothing to retry: the uninstall is ${progress.phase}`);
+        if (progress.phase !== 'WaitingForOperator') {
+          throw ApplicationFailure.create({ type: NOT_WAITING, message: `nothing to retry: the uninstall is ${progress.phase}` });
+        }
       },
     },
   );

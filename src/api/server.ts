@@ -1,0 +1,243 @@
+/**
+ * The installer's HTTP API, compatible with tke-installer where the paths
+ * overlap: POST /api/cluster starts an install, GET .../progress answers
+ * {status, data}; retry, rollback and uninstall act on the cluster's install.
+ */
+import { createHash } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { clusterNameOf, startInstall, startUninstall } from '../client/installs';
+import { validateInstallRequest, type FieldError } from '../request/validate';
+import { InstallRequestSchema } from '../request/schema';
+import {
+  INVALID_SETTINGS,
+  NOT_WAITING,
+  progressQuery,
+  retryUpdate,
+  rollbackUpdate,
+  TASK_QUEUE,
+  workflowIdFor,
+} from '../workflows/contracts';
+import type { Progress } from '../workflows/progress';
+import { bearerMatches } from './auth';
+import { installerStatus, progressLog } from './status';
+
+export interface ApiOptions {
+  client: Client;
+  token: string;
+  /** The Temporal Web UI, for links in answers. */
+  webUiUrl: string;
+  taskQueue?: string;
+  /** Where TKE runs (always `tke` in production; tests use their own). */
+  namespace?: string;
+  bodyLimitBytes?: number;
+  logLevel?: string;
+}
+
+const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
+const FINGERPRINT_MEMO = 'requestFingerprint';
+
+/** The same request, whatever its key case or order, has the same fingerprint. */
+function fingerprint(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+}
+
+function failed(reply: FastifyReply, code: number, message: string, errors?: FieldError[]) {
+  return reply.code(code).send({ status: 'Failed', message, ...(errors && { errors }) });
+}
+
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const { client, token } = options;
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const namespace = options.namespace ?? 'tke';
+  const app = Fastify({
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    logger: {
+      level: options.logLevel ?? 'info',
+      // Requests are logged without bodies; the token never.
+      redact: ['req.headers.authorization'],
+    },
+  });
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Histogram({
+    name: 'thanos_installer_http_request_duration_seconds',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const installsStarted = new Counter({
+    name: 'thanos_installer_installs_started_total',
+    help: 'installThanos workflows started',
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    requests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'TKE Thanos installer', version: '0.1.0', description: 'Installs the Thanos monitoring backend of a TKE global cluster.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (UNAUTHENTICATED.has(request.url)) return;
+    if (!bearerMatches(request.headers.authorization, token)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ status: 'Failed', message: 'missing or wrong bearer token' });
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return failed(reply, 413, `the request body is larger than ${app.initialConfig.bodyLimit} bytes`);
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return failed(reply, 415, 'the request body must be JSON (Content-Type: application/json)');
+    if (error.statusCode === 400) return failed(reply, 400, `the request body is not valid JSON: ${error.message}`);
+    request.log.error({ err: error }, 'request failed');
+    return failed(reply, 500, 'internal error: see the installer\'s log');
+  });
+
+  const describe = async (clusterName: string): Promise<WorkflowExecutionDescription | undefined> => {
+    try {
+      return await client.workflow.getHandle(workflowIdFor(clusterName)).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  };
+  const links = (workflowId: string, runId: string) => ({
+    workflowId,
+    runId,
+    webUiUrl: `${options.webUiUrl}/namespaces/${client.options.namespace}/workflows/${workflowId}/${runId}/history`,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await client.workflowService.getSystemInfo({});
+      return { status: 'ok' };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', message: `Temporal: ${(err as Error).message}` });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.post(
+    '/api/cluster',
+    {
+      schema: {
+        summary: 'Install Thanos as tke-installer\'s POST /api/cluster does',
+        body: InstallRequestSchema,
+        response: { 202: { type: 'object', additionalProperties: true }, 200: { type: 'object', additionalProperties: true } },
+      },
+      // The request is validated by validateInstallRequest (case-insensitive
+      // keys, every error with its path); the schema above documents it.
+      validatorCompiler: () => () => true,
+    },
+    async (request, reply) => {
+      const validated = validateInstallRequest(request.body);
+      if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
+      const clusterName = clusterNameOf(validated.request);
+      const print = fingerprint(validated.request);
+      for (;;) {
+        const existing = await describe(clusterName);
+        const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
+        if (existing?.status.name === 'RUNNING') {
+          if (!sameRequest || existing.type !== 'installThanos') {
+            return failed(reply, 409, `a different ${existing.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${clusterName}`);
+          }
+          return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
+        }
+        if (existing && sameRequest && existing.type === 'installThanos' && existing.status.name === 'COMPLETED') {
+          return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+        }
+        const thanos = validated.request.config.monitor.thanos;
+        if (!thanos) return failed(reply, 400, 'config.monitor.thanos is required');
+        try {
+          const started = await startInstall(
+            client,
+            { clusterName, thanos, globalNodeIp: validated.settings.globalNodeIp, namespace },
+            { ...validated.settings, namespace },
+            taskQueue,
+            { [FINGERPRINT_MEMO]: print },
+          );
+          installsStarted.inc();
+          return reply.code(202).send({ clusterName, status: 'Doing', ...links(started.workflowId, started.runId) });
+        } catch (err) {
+          // Another request started it first: answer as for that one.
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
+    },
+  );
+
+  type ClusterParams = { Params: { name: string } };
+  const params = { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } }, required: ['name'] };
+
+  app.get<ClusterParams>('/api/cluster/:name/progress', { schema: { params, summary: 'Progress of the cluster\'s install, as tke-installer reports it' } }, async (request, reply) => {
+    const existing = await describe(request.params.name);
+    if (!existing) return reply.code(404).send({ status: 'Unknown', data: `no install for cluster ${request.params.name}` });
+    const handle = client.workflow.getHandle(existing.workflowId, existing.runId);
+    let progress: Progress;
+    try {
+      progress = await handle.query(progressQuery);
+    } catch (err) {
+      return reply.send({ status: 'Failed', data: `the install ended without progress (${existing.status.name}): ${(err as Error).message}`, ...links(existing.workflowId, existing.runId) });
+    }
+    const status = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(existing.status.name) ? 'Failed' : installerStatus(progress);
+    return reply.send({ status, data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...links(existing.workflowId, existing.runId) });
+  });
+
+  const act = async (name: string, reply: FastifyReply, send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<Progress>) => {
+    const existing = await describe(name);
+    if (!existing || existing.status.name !== 'RUNNING') return failed(reply, 409, `no install of cluster ${name} is waiting for the operator`);
+    try {
+      const progress = await send(client.workflow.getHandle(existing.workflowId, existing.runId));
+      return reply.send({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase });
+    } catch (err) {
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === INVALID_SETTINGS) {
+        return failed(reply, 400, 'invalid settings', cause.details?.[0] as FieldError[]);
+      }
+      if (cause instanceof ApplicationFailure && cause.type === NOT_WAITING) return failed(reply, 409, cause.message);
+      throw err;
+    }
+  };
+  app.post<ClusterParams & { Body: { thanos?: unknown } | undefined }>('/api/cluster/:name/retry', { schema: { params, summary: 'Resume a failed install, optionally with corrected config.monitor.thanos' } }, async (request, reply) =>
+    act(request.params.name, reply, (h) => h.executeUpdate(retryUpdate, { args: [{ thanos: request.body?.thanos }] })),
+  );
+  app.post<ClusterParams & { Body: { deleteVolumeClaims?: boolean } | undefined }>('/api/cluster/:name/rollback', { schema: { params, summary: 'Roll back a failed install' } }, async (request, reply) =>
+    act(request.params.name, reply, (h) => h.executeUpdate(rollbackUpdate, { args: [{ deleteVolumeClaims: request.body?.deleteVolumeClaims === true }] })),
+  );
+  app.delete<ClusterParams & { Querystring: { deleteVolumeClaims?: string } }>('/api/cluster/:name/thanos', { schema: { params, summary: 'Uninstall Thanos from the cluster' } }, async (request, reply) => {
+    const existing = await describe(request.params.name);
+    if (existing?.status.name === 'RUNNING') return failed(reply, 409, `an ${existing.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${request.params.name}`);
+    const started = await startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue);
+    return reply.code(202).send({ clusterName: request.params.name, status: 'Doing', ...links(started.workflowId, started.runId) });
+  });
+
+  return app;
+}

@@ -1,0 +1,44 @@
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { InstallerApi, ProgressDto, StepDto } from '../client/api-client';
+import type { CliIo } from './io';
+
+const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', retrying: '↻', running: '▶' };
+
+/**
+ * Follows an install's progress until it ends or waits for the operator,
+ * showing a live bar on a terminal and one line per step change elsewhere.
+ * Resolves to the last progress seen.
+ */
+export async function followProgress(api: InstallerApi, cluster: string, io: CliIo, live: boolean, intervalMs = 500): Promise<ProgressDto> {
+  const seen = new Map<string, string>();
+  let multibar: MultiBar | undefined;
+  let bar: SingleBar | undefined;
+  const print = (line: string) => (multibar ? multibar.log(`${line}\n`) : io.stderr.write(`${line}\n`));
+  try {
+    for (;;) {
+      const answer = await api.progress(cluster);
+      const progress = answer.body as ProgressDto;
+      if (answer.httpStatus !== 200) throw new Error(`progress of ${cluster}: HTTP ${answer.httpStatus}: ${progress.data ?? answer.body.message}`);
+      const steps: StepDto[] = [...(progress.steps ?? []), ...(progress.rollbackSteps ?? [])];
+      if (live && !multibar) {
+        multibar = new MultiBar({ format: ' {bar} {value}/{total} steps | {status} | {step}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+        bar = multibar.create(steps.length, 0, { status: progress.status, step: '' });
+      }
+      for (const step of steps) {
+        const key = `${step.state}/${step.attempts}`;
+        if (seen.get(step.id) === key || step.state === 'pending') continue;
+        seen.set(step.id, key);
+        if (step.state !== 'running' || step.attempts > 1) {
+          const detail = step.lastError ?? step.result;
+          print(`${MARK[step.state] ?? '·'} ${step.title}${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${detail ? `: ${detail}` : ''}`);
+        }
+      }
+      const current = steps.find((s) => s.state === 'running' || s.state === 'retrying');
+      bar?.update(steps.filter((s) => s.state === 'succeeded').length, { status: progress.status, step: current?.title ?? progress.phase ?? '' });
+      if (progress.status === 'Success' || progress.status === 'Failed') return progress;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  } finally {
+    multibar?.stop();
+  }
+}
