@@ -74,6 +74,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
 
+  // JSON only: tke-installer's API takes nothing else.
+  app.removeContentTypeParser('text/plain');
+
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Histogram({

@@ -22,6 +22,9 @@ const Quantity = () => Type.String({ format: 'k8s-quantity' });
 const Duration = () => Type.String({ format: 'prometheus-duration' });
 const Replicas = () => Type.Integer({ minimum: 1 });
 const Port = () => Type.Integer({ minimum: 1, maximum: 65535 });
+/** Kubernetes' default NodePort range, which TKE's API servers keep. */
+const NodePort = () =>
+  Type.Integer({ minimum: 30000, maximum: 32767, description: 'In the API server\'s NodePort range, 30000-32767.' });
 
 const MachineSchema = Type.Object(
   {
@@ -88,7 +91,7 @@ export const ThanosMonitorSchema = Type.Object(
         description: 'Also expose receive gRPC (10901) and HTTP (10902) as NodePorts. Default true.',
       }),
       nodePorts: Type.Object(
-        optional({ receiveGrpc: Port(), receiveHttp: Port(), receiveRemoteWrite: Port() }),
+        optional({ receiveGrpc: NodePort(), receiveHttp: NodePort(), receiveRemoteWrite: NodePort() }),
         CLOSED,
       ),
       storage: Type.Object(

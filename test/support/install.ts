@@ -46,7 +46,7 @@ export function seedRequest(c: TestGroundCoordinates, edit: (request: SeedReques
 
 export interface SeedRequest {
   cluster: { metadata?: { name?: string } };
-  config: { monitor: { thanos: Record<string, unknown> & { bucketConfig: { config: Record<string, unknown> } } } };
+  config: { monitor: { thanos: Record<string, unknown> & { bucketConfig: { type?: string; config: Record<string, unknown> } } } };
 }
 
 /** Validates a request as the API would and makes the workflow's input for a test namespace. */

@@ -1,0 +1,307 @@
+/**
+ * The installer API over HTTP on the real test ground: the seed's example
+ * reaches Success with progress moving through the steps; the same request
+ * again answers with the same install, a different one while it runs is a
+ * conflict; a wrong bucket is retried with corrected credentials; a failed
+ * install is rolled back; and 30+ bad requests are refused with the right
+ * status and a message naming the problem, changing nothing in the cluster.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixture';
+import type { ProgressDto } from '../../src/client/api-client';
+import { seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker, type SeedRequest } from '../support/install';
+import { startApi, type RunningApi } from '../support/api';
+import { testGround } from '../support/testground';
+
+jest.setTimeout(180_000);
+
+const { coordinates, kc } = testGround();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const apps = kc.makeApiClient(k8s.AppsV1Api);
+let env: RunningWorker;
+
+beforeAll(async () => {
+  env = await startWorkerAndClient(coordinates, 'api');
+});
+afterAll(async () => env?.stop());
+
+/** The seed's request for a cluster of its own, with NodePorts of its own. */
+function requestFor(cluster: string, portBase: number, edit: (r: SeedRequest) => void = () => {}): SeedRequest {
+  return seedRequest(coordinates, (r) => {
+    r.cluster.metadata = { name: cluster };
+    r.config.monitor.thanos.nodePorts = { receiveGrpc: portBase, receiveHttp: portBase + 1, receiveRemoteWrite: portBase + 2 };
+    edit(r);
+  });
+}
+
+async function followUntil(server: RunningApi, cluster: string, done: (p: ProgressDto) => boolean): Promise<{ last: ProgressDto; seen: ProgressDto[] }> {
+  const seen: ProgressDto[] = [];
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const answer = await server.api.progress(cluster);
+    expect(answer.httpStatus).toBe(200);
+    seen.push(answer.body);
+    if (done(answer.body)) return { last: answer.body, seen };
+    if (Date.now() > deadline) throw new Error(`progress never reached the expected state: ${answer.body.data}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the seed example through POST /api/cluster', () => {
+  let server: RunningApi;
+  const cluster = `api-seed-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    server = await startApi(coordinates, env, await tkeNamespace(kc, 'api-seed'));
+  });
+  afterAll(async () => server?.app.close());
+
+  test('starts, moves through the steps and reaches Success; the same request again answers with the same install', async () => {
+    const request = requestFor(cluster, 32101, (r) => {
+      r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-slow';
+    });
+    const started = await server.api.install(request);
+    expect(started.httpStatus).toBe(202);
+    expect(started.body).toMatchObject({ clusterName: cluster, status: 'Doing', workflowId: `thanos-installer-${cluster}` });
+    expect(started.body.webUiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/thanos-installer-/);
+    expect(JSON.stringify(started.body)).not.toContain(coordinates.s3.secretKey);
+
+    const again = await server.api.install(request);
+    expect(again.httpStatus).toBe(200);
+    expect(again.body.runId).toBe(started.body.runId);
+
+    const different = await server.api.install(requestFor(cluster, 32101, (r) => {
+      r.config.monitor.thanos.replicas = { query: 2 };
+    }));
+    expect(different.httpStatus).toBe(409);
+    expect(different.body.message).toMatch(/a different install is running for cluster/);
+
+    const { last, seen } = await followUntil(server, cluster, (p) => p.status === 'Success' || p.status === 'Failed');
+    expect(last.status).toBe('Success');
+    expect(last.data).toMatch(/^install of Thanos on cluster api-seed-.*: Succeeded/);
+    expect(JSON.stringify(seen)).not.toContain(coordinates.s3.secretKey);
+    // The answers saw steps finish one after another.
+    const succeededCounts = seen.map((p) => (p.steps ?? []).filter((s) => s.state === 'succeeded').length);
+    expect(succeededCounts[0]).toBeLessThan(8);
+    expect(succeededCounts.at(-1)).toBe(8);
+    expect([...succeededCounts].sort((a, b) => a - b)).toEqual(succeededCounts);
+    expect(seen.some((p) => p.status === 'Doing')).toBe(true);
+
+    const afterwards = await server.api.install(request);
+    expect(afterwards.httpStatus).toBe(200);
+    expect(afterwards.body.status).toBe('Finished');
+  });
+});
+
+describe('retry and rollback through the API', () => {
+  let server: RunningApi;
+  let namespace: string;
+  const cluster = `api-retry-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    namespace = await tkeNamespace(kc, 'api-retry');
+    server = await startApi(coordinates, env, namespace);
+  });
+  afterAll(async () => server?.app.close());
+
+  test('a wrong bucket fails with a clear message; retry with corrected credentials succeeds', async () => {
+    const wrong = requestFor(cluster, 32111, (r) => {
+      r.config.monitor.thanos.bucketConfig.config.secret_key = 'not-the-minio-secret-1';
+    });
+    expect((await server.api.install(wrong)).httpStatus).toBe(202);
+    const { last } = await followUntil(server, cluster, (p) => p.status === 'Failed');
+    expect(last.data).toMatch(/\[!\] Check the object storage bucket: .*rejected the access key or secret key/);
+    expect(last.data).not.toContain('not-the-minio-secret-1');
+
+    const invalid = await server.api.retry(cluster, { bucketConfig: { type: 'S3', config: { bucket: 'thanos' } } });
+    expect(invalid.httpStatus).toBe(400);
+    expect(invalid.body.errors?.map((e) => e.path)).toContain('config.monitor.thanos.bucketConfig.config.endpoint');
+
+    const corrected = requestFor(cluster, 32111).config.monitor.thanos;
+    const retried = await server.api.retry(cluster, corrected);
+    expect(retried.httpStatus).toBe(200);
+    const { last: finished } = await followUntil(server, cluster, (p) => p.status === 'Success' || p.status === 'Failed');
+    expect(finished.status).toBe('Success');
+    expect(finished.data).toContain('[x] Check the object storage bucket (attempt 2)');
+    // Nothing is waiting any more: a second retry is a conflict.
+    expect((await server.api.retry(cluster)).httpStatus).toBe(409);
+  });
+
+  test('uninstall through DELETE restores TKE, after which a failed install can be rolled back', async () => {
+    const removed = await server.api.uninstall(cluster);
+    expect(removed.httpStatus).toBe(202);
+    const { last } = await followUntil(server, cluster, (p) => p.status === 'Success' || p.status === 'Failed');
+    expect(last.phase).toBe('Uninstalled');
+
+    const upgrade = requestFor(cluster, 32111, (r) => {
+      r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-unready';
+      r.config.monitor.thanos.bucketConfig.config.bucket = 'no-such-bucket';
+    });
+    expect((await server.api.install(upgrade)).httpStatus).toBe(202);
+    const { last: failedInstall } = await followUntil(server, cluster, (p) => p.status === 'Failed');
+    expect(failedInstall.data).toMatch(/bucket 'no-such-bucket' does not exist/);
+    const rolledBack = await server.api.rollback(cluster);
+    expect(rolledBack.httpStatus).toBe(200);
+    const { last: final } = await followUntil(server, cluster, (p) => p.phase === 'RolledBack');
+    expect(final.status).toBe('Failed');
+    for (const name of TKE_CONSUMERS) {
+      expect((await core.readNamespacedConfigMap({ name, namespace })).data).toEqual(TKE_FIXTURE_CONFIG[name]);
+    }
+  });
+});
+
+describe('bad requests', () => {
+  let server: RunningApi;
+  let namespace: string;
+
+  beforeAll(async () => {
+    namespace = await tkeNamespace(kc, 'api-bad');
+    server = await startApi(coordinates, env, namespace);
+  });
+  afterAll(async () => server?.app.close());
+
+  const thanosOf = (r: SeedRequest) => r.config.monitor.thanos;
+  const bucketOf = (r: SeedRequest) => thanosOf(r).bucketConfig as { type: string; config: Record<string, unknown>; prefix?: unknown };
+  const config = (r: SeedRequest) => r.config as unknown as Record<string, unknown>;
+
+  /** Each case: a change to the seed's request, and the path its error must name. */
+  const invalid: [string, (r: SeedRequest) => void, string][] = [
+    ['missing bucket', (r) => { delete bucketOf(r).config.bucket; }, 'config.monitor.thanos.bucketConfig.config.bucket'],
+    ['missing endpoint', (r) => { delete bucketOf(r).config.endpoint; }, 'config.monitor.thanos.bucketConfig.config.endpoint'],
+    ['endpoint with scheme', (r) => { bucketOf(r).config.endpoint = 'http://127.0.0.1:9000'; }, 'config.monitor.thanos.bucketConfig.config.endpoint'],
+    ['endpoint with path', (r) => { bucketOf(r).config.endpoint = '127.0.0.1:9000/bucket'; }, 'config.monitor.thanos.bucketConfig.config.endpoint'],
+    ['access key without secret key', (r) => { delete bucketOf(r).config.secret_key; }, 'config.monitor.thanos.bucketConfig.config.secret_key'],
+    ['insecure as a string', (r) => { bucketOf(r).config.insecure = 'yes'; }, 'config.monitor.thanos.bucketConfig.config.insecure'],
+    ['unknown S3 field', (r) => { bucketOf(r).config.acces_key = 'x'; }, 'config.monitor.thanos.bucketConfig.config.acces_key'],
+    ['unknown provider', (r) => { bucketOf(r).type = 'DROPBOX'; }, 'config.monitor.thanos.bucketConfig.type'],
+    ['missing provider type', (r) => { delete (bucketOf(r) as Partial<{ type: string }>).type; }, 'config.monitor.thanos.bucketConfig.type'],
+    ['bucket config not an object', (r) => { thanosOf(r).bucketConfig = 'S3' as never; }, 'config.monitor.thanos.bucketConfig'],
+    ['missing bucketConfig', (r) => { delete (thanosOf(r) as Partial<Record<string, unknown>>).bucketConfig; }, 'config.monitor.thanos.bucketConfig'],
+    ['prefix a number', (r) => { bucketOf(r).prefix = 7; }, 'config.monitor.thanos.bucketConfig.prefix'],
+    ['GCS without bucket', (r) => { thanosOf(r).bucketConfig = { type: 'GCS', config: {} }; }, 'config.monitor.thanos.bucketConfig.config.bucket'],
+    ['AZURE without container', (r) => { thanosOf(r).bucketConfig = { type: 'AZURE', config: { storage_account: 'a' } }; }, 'config.monitor.thanos.bucketConfig.config.container'],
+    ['COS without secret_id', (r) => { thanosOf(r).bucketConfig = { type: 'COS', config: { bucket: 'b', app_id: '1', region: 'ap-guangzhou', secret_key: 's' } }; }, 'config.monitor.thanos.bucketConfig.config.secret_id'],
+    ['ALIYUNOSS without endpoint', (r) => { thanosOf(r).bucketConfig = { type: 'ALIYUNOSS', config: { bucket: 'b', access_key_id: 'i', access_key_secret: 's' } }; }, 'config.monitor.thanos.bucketConfig.config.endpoint'],
+    ['FILESYSTEM without directory', (r) => { thanosOf(r).bucketConfig = { type: 'FILESYSTEM', config: {} }; }, 'config.monitor.thanos.bucketConfig.config.directory'],
+    ['two monitor backends', (r) => { (r.config.monitor as Record<string, unknown>).influxDB = { local: {} }; }, 'config.monitor'],
+    ['no monitor backend', (r) => { delete (r.config.monitor as Partial<Record<string, unknown>>).thanos; }, 'config.monitor.thanos'],
+    ['receive replicas zero', (r) => { thanosOf(r).replicas = { receive: 0 }; }, 'config.monitor.thanos.replicas.receive'],
+    ['replication factor above replicas', (r) => { thanosOf(r).receiveReplicationFactor = 3; }, 'config.monitor.thanos.receiveReplicationFactor'],
+    ['compact replicas', (r) => { thanosOf(r).replicas = { compact: 2 }; }, 'config.monitor.thanos.replicas.compact'],
+    ['NodePort out of range', (r) => { thanosOf(r).nodePorts = { receiveRemoteWrite: 80 }; }, 'config.monitor.thanos.nodePorts.receiveRemoteWrite'],
+    ['NodePort a string', (r) => { thanosOf(r).nodePorts = { receiveRemoteWrite: '31141' }; }, 'config.monitor.thanos.nodePorts.receiveRemoteWrite'],
+    ['unknown Thanos setting', (r) => { thanosOf(r).replica = 2; }, 'config.monitor.thanos.replica'],
+    ['image and imageRegistry together', (r) => { thanosOf(r).image = 'a/thanos:v1'; thanosOf(r).imageRegistry = 'registry.tke.com/library'; }, 'config.monitor.thanos.imageRegistry'],
+    ['two NodePorts the same', (r) => { thanosOf(r).nodePorts = { receiveGrpc: 31141, receiveRemoteWrite: 31141 }; }, 'config.monitor.thanos.nodePorts.receiveRemoteWrite'],
+    ['machines not an array', (r) => { (r.cluster as Record<string, unknown>).spec = { machines: {} }; }, 'cluster.spec.machines'],
+    ['machine without ip', (r) => { (r.cluster as { spec: { machines: Record<string, unknown>[] } }).spec.machines = [{ port: 22 }]; }, 'cluster.spec.machines[0].ip'],
+    ['config missing', (r) => { delete (r as Partial<SeedRequest>).config; }, 'config'],
+    ['monitor a string', (r) => { config(r).monitor = 'thanos'; }, 'config.monitor'],
+  ];
+
+  test(`has at least 30 invalid requests (${invalid.length})`, () => {
+    expect(invalid.length).toBeGreaterThanOrEqual(30);
+  });
+
+  test.each(invalid)('%s: 400 naming the field', async (_name, edit, path) => {
+    const request = requestFor(`bad-${Date.now().toString(36)}`, 32121, edit);
+    const answer = await server.api.install(request);
+    expect(answer.httpStatus).toBe(400);
+    expect(answer.body.status).toBe('Failed');
+    expect(answer.body.errors?.map((e) => e.path)).toContain(path);
+    expect(JSON.stringify(answer.body)).not.toContain(coordinates.s3.secretKey);
+  });
+
+  const raw = async (init: { body?: string; headers?: Record<string, string>; method?: string; path?: string }) => {
+    const response = await fetch(`${server.url}${init.path ?? '/api/cluster'}`, {
+      method: init.method ?? 'POST',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', ...init.headers },
+      body: init.body,
+    });
+    return { status: response.status, body: (await response.json()) as { message?: string; status?: string } };
+  };
+
+  test('malformed JSON: 400 saying so', async () => {
+    const answer = await raw({ body: '{"cluster": {' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toMatch(/not valid JSON/);
+  });
+
+  test('an oversized body: 413', async () => {
+    const answer = await raw({ body: JSON.stringify({ cluster: {}, config: { pad: 'x'.repeat(2 * 1024 * 1024) } }) });
+    expect(answer.status).toBe(413);
+    expect(answer.body.message).toMatch(/larger than 1048576 bytes/);
+  });
+
+  test('not JSON at all: 415', async () => {
+    const answer = await raw({ body: 'cluster=global', headers: { 'content-type': 'text/plain' } });
+    expect(answer.status).toBe(415);
+  });
+
+  test.each([
+    ['no token', {}],
+    ['a wrong token', { authorization: 'Bearer wrong-token-wrong-token' }],
+    ['a token of another scheme', { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }],
+  ])('%s: 401', async (_name, headers) => {
+    const response = await fetch(`${server.url}/api/cluster`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(requestFor('unauthorized', 32121)),
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  test('an unknown cluster: progress 404 Unknown, retry and rollback 409', async () => {
+    const progress = await server.api.progress('no-such-cluster');
+    expect(progress.httpStatus).toBe(404);
+    expect(progress.body.status).toBe('Unknown');
+    expect((await server.api.retry('no-such-cluster')).httpStatus).toBe(409);
+    expect((await server.api.rollback('no-such-cluster')).httpStatus).toBe(409);
+  });
+
+  test('none of the refused requests changed the cluster or started a workflow', async () => {
+    expect((await apps.listNamespacedStatefulSet({ namespace })).items).toEqual([]);
+    expect((await core.listNamespacedService({ namespace })).items).toEqual([]);
+    for (const name of TKE_CONSUMERS) {
+      expect((await core.readNamespacedConfigMap({ name, namespace })).data).toEqual(TKE_FIXTURE_CONFIG[name]);
+    }
+    const workflows = env.client.workflow.list({ query: `TaskQueue = '${env.taskQueue}'` });
+    const started: string[] = [];
+    for await (const w of workflows) started.push(w.workflowId);
+    expect(started).toEqual([]);
+  });
+});
+
+describe('service endpoints', () => {
+  let server: RunningApi;
+  beforeAll(async () => {
+    server = await startApi(coordinates, env, 'tke');
+  });
+  afterAll(async () => server?.app.close());
+
+  test('health needs no token; readiness checks Temporal', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ok' });
+  });
+
+  test('the OpenAPI document describes the routes and the request schema, behind the token', async () => {
+    expect((await fetch(`${server.url}/openapi.json`)).status).toBe(401);
+    const doc = (await (await fetch(`${server.url}/openapi.json`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/cluster', '/api/cluster/{name}/progress', '/api/cluster/{name}/retry', '/api/cluster/{name}/rollback', '/api/cluster/{name}/thanos',
+    ]);
+    expect(JSON.stringify(doc.paths['/api/cluster']?.post?.requestBody)).toContain('bucketConfig');
+  });
+
+  test('Prometheus metrics count requests by route and status', async () => {
+    await fetch(`${server.url}/healthz`);
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.token}` } })).text();
+    expect(text).toMatch(/thanos_installer_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} \d+/);
+    expect(text).toContain('process_resident_memory_bytes');
+  });
+});

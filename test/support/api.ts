@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../src/api/server';
+import { InstallerApi } from '../../src/client/api-client';
+import type { TestGroundCoordinates } from '../../src/testground/coordinates';
+import type { RunningWorker } from './install';
+
+export interface RunningApi {
+  url: string;
+  token: string;
+  api: InstallerApi;
+  app: FastifyInstance;
+}
+
+/** The API as the installer runs it, installing into `namespace`, on a free loopback port. */
+export async function startApi(c: TestGroundCoordinates, env: RunningWorker, namespace: string): Promise<RunningApi> {
+  const token = randomBytes(24).toString('hex');
+  const app = await buildApi({
+    client: env.client,
+    token,
+    webUiUrl: c.temporal.uiUrl,
+    taskQueue: env.taskQueue,
+    namespace,
+    logLevel: 'silent',
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, token, api: new InstallerApi(url, token), app };
+}
