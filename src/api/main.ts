@@ -8,25 +8,24 @@
  *   HOST (default 127.0.0.1), PORT (default 8080), LOG_LEVEL (default info)
  */
 import { connectClient } from '../client/installs';
-import { loadCodecKey } from '../codec/key';
-import { loadApiToken } from './auth';
+import { apiConfigFromEnv } from './config';
 import { buildApi } from './server';
 
 async function main(): Promise<void> {
-  const env = process.env;
+  const config = apiConfigFromEnv();
   const client = await connectClient({
-    address: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
-    codecKey: loadCodecKey(env),
+    address: config.temporalAddress,
+    namespace: config.temporalNamespace,
+    codecKey: config.codecKey,
   });
   const app = await buildApi({
     client,
-    token: loadApiToken(env),
-    webUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
-    taskQueue: env.TEMPORAL_TASK_QUEUE || undefined,
-    logLevel: env.LOG_LEVEL || 'info',
+    token: config.token,
+    webUiUrl: config.webUiUrl,
+    taskQueue: config.taskQueue,
+    logLevel: config.logLevel,
   });
-  await app.listen({ host: env.HOST || '127.0.0.1', port: Number(env.PORT || 8080) });
+  await app.listen({ host: config.host, port: config.port });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void app.close().then(() => client.connection.close());

@@ -269,7 +269,7 @@ describe('bad requests', () => {
     const workflows = env.client.workflow.list({ query: `TaskQueue = '${env.taskQueue}'` });
     const started: string[] = [];
     for await (const w of workflows) started.push(w.workflowId);
-    expect(started).toEqual([]);
+    expect(started.filter((id) => id.startsWith('thanos-installer-bad-'))).toEqual([]);
   });
 });
 

@@ -1,0 +1,29 @@
+import { loadCodecKey, type CodecKey } from '../codec/key';
+import { loadApiToken } from './auth';
+
+/** The API process's configuration, from its environment (see main.ts). */
+export interface ApiConfig {
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue?: string;
+  webUiUrl: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  codecKey: CodecKey;
+  token: string;
+}
+
+export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return {
+    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE || undefined,
+    webUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
+    host: env.HOST || '127.0.0.1',
+    port: Number(env.PORT || 8080),
+    logLevel: env.LOG_LEVEL || 'info',
+    codecKey: loadCodecKey(env),
+    token: loadApiToken(env),
+  };
+}
