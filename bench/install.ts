@@ -24,6 +24,7 @@ import { receiveRemoteWriteAddress } from '../src/render/tke/controller-toml';
 import { thanosQueryAddress } from '../src/render/tke/monitor-config';
 import { codecKeyOf, readCoordinates, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
+import { seedRequestOn } from '../src/testground/seed-request';
 import { binPath, projectRoot } from '../src/testground/paths';
 import { installTkeFixture, TKE_FIXTURE_CONFIG, type TkeConsumer } from '../src/testground/tke-fixture';
 import { checkWorker, installThanos } from '../src/workflows';
@@ -43,11 +44,7 @@ function median(values: number[]): number {
 
 /** The seed's request on this test ground's MinIO, as validated settings and workflow input. */
 function seedInput(c: TestGroundCoordinates, namespace: string, clusterName: string): { input: InstallInput; settings: ThanosSettings } {
-  const request = JSON.parse(readFileSync(join(projectRoot, 'test', 'fixtures', 'seed-request.json'), 'utf8'));
-  Object.assign(request.config.monitor.thanos.bucketConfig.config, {
-    endpoint: c.s3.endpoint, bucket: c.s3.bucket, access_key: c.s3.accessKey, secret_key: c.s3.secretKey,
-  });
-  const validated = validateInstallRequest(request);
+  const validated = validateInstallRequest(seedRequestOn(c));
   if (!validated.ok) throw new Error(`seed request invalid: ${JSON.stringify(validated.errors)}`);
   const settings = { ...validated.settings, namespace };
   const thanos = validated.request.config.monitor.thanos as InstallInput['thanos'];

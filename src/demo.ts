@@ -8,8 +8,6 @@
  * `--keep` leaves everything running until Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
@@ -17,21 +15,12 @@ import { buildApi } from './api/server';
 import { InstallerApi } from './client/api-client';
 import { connectClient } from './client/installs';
 import { followProgress } from './cli/progress-display';
-import { codecKeyOf, workerConfigOn, type TestGroundCoordinates } from './testground/coordinates';
+import { codecKeyOf, workerConfigOn } from './testground/coordinates';
 import { startTestGround } from './testground/ground';
-import { projectRoot } from './testground/paths';
+import { seedRequestOn } from './testground/seed-request';
 import { installTkeFixture, TKE_CONSUMERS } from './testground/tke-fixture';
 import { TASK_QUEUE } from './workflows/contracts';
 import { createWorker } from './worker';
-
-/** The proposal's example request, its placeholders filled with the test ground's bucket. */
-function seedRequest(c: TestGroundCoordinates): unknown {
-  const request = JSON.parse(readFileSync(join(projectRoot, 'test', 'fixtures', 'seed-request.json'), 'utf8'));
-  Object.assign(request.config.monitor.thanos.bucketConfig.config, {
-    endpoint: c.s3.endpoint, bucket: c.s3.bucket, access_key: c.s3.accessKey, secret_key: c.s3.secretKey,
-  });
-  return request;
-}
 
 /** What the install changed, read back from the cluster. */
 async function clusterSummary(kc: k8s.KubeConfig): Promise<string[]> {
@@ -79,7 +68,7 @@ async function demo(options: { keep?: boolean }): Promise<void> {
     try {
       const api = new InstallerApi(apiUrl, token);
       say(`POST ${apiUrl}/api/cluster with the proposal's example request`);
-      const answer = await api.install(seedRequest(c));
+      const answer = await api.install(seedRequestOn(c));
       if (answer.httpStatus !== 202) throw new Error(`the API refused the request: HTTP ${answer.httpStatus} ${JSON.stringify(answer.body)}`);
       const progress = await followProgress(api, answer.body.clusterName, { stdout: process.stdout, stderr: process.stdout, stdin: process.stdin }, Boolean(process.stdout.isTTY));
       process.stdout.write(`\nWeb UI: ${answer.body.webUiUrl}\n`);

@@ -3,14 +3,13 @@
  * in-process worker, an encrypting client and the seed's request aimed at the
  * test ground's MinIO.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { codecKeyOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
+import { seedRequestOn, type SeedRequest } from '../../src/testground/seed-request';
 import { installTkeFixture } from '../../src/testground/tke-fixture';
 import type { InstallInput } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
@@ -33,21 +32,12 @@ export async function tkeNamespace(kc: k8s.KubeConfig, prefix: string): Promise<
 
 /** The seed's request with its bucket on the test ground's MinIO, changed by `edit`. */
 export function seedRequest(c: TestGroundCoordinates, edit: (request: SeedRequest) => void = () => {}): SeedRequest {
-  const request = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'seed-request.json'), 'utf8')) as SeedRequest;
-  Object.assign(request.config.monitor.thanos.bucketConfig.config, {
-    endpoint: c.s3.endpoint,
-    bucket: c.s3.bucket,
-    access_key: c.s3.accessKey,
-    secret_key: c.s3.secretKey,
-  });
+  const request = seedRequestOn(c);
   edit(request);
   return request;
 }
 
-export interface SeedRequest {
-  cluster: { metadata?: { name?: string } };
-  config: { monitor: { thanos: Record<string, unknown> & { bucketConfig: { type?: string; config: Record<string, unknown> } } } };
-}
+export type { SeedRequest };
 
 /** Validates a request as the API would and makes the workflow's input for a test namespace. */
 export function installInputFor(
