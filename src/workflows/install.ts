@@ -149,19 +149,17 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
       deleteVolumeClaims: request.deleteVolumeClaims ?? false,
       rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
     });
-    for (;;) {
-      tracker.set('RollingBack', 'rolling back');
-      try {
-        await tracker.runSteps(progress.rollbackSteps, actions);
-        tracker.set('RolledBack', 'rolled back: TKE\'s original configuration is restored and Thanos is removed');
-        return { phase: progress.phase, progress };
-      } catch (err) {
-        if (!(err instanceof StepFailed)) throw err;
+    await tracker.runUntilDone(progress.rollbackSteps, actions, {
+      phase: 'RollingBack',
+      message: 'rolling back',
+      choices: 'retry the rollback',
+      retryRequested: () => operator.decision?.kind === 'retry',
+      clearRetry: () => {
         operator.decision = undefined;
-        await tracker.waitForOperator(err, () => operator.decision?.kind === 'retry', 'retry the rollback');
-        for (const step of progress.rollbackSteps) if (step.state === 'failed') resetForRetry(step);
-      }
-    }
+      },
+    });
+    tracker.set('RolledBack', 'rolled back: TKE\'s original configuration is restored and Thanos is removed');
+    return { phase: progress.phase, progress };
   };
 
   const actions = installActions(input, () => settings, progress);

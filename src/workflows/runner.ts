@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { searchAttributes } from './contracts';
-import { failAttempt, startAttempt, stepTable, succeed, type Phase, type Progress, type StepProgress } from './progress';
+import { failAttempt, resetForRetry, startAttempt, stepTable, succeed, type Phase, type Progress, type StepProgress } from './progress';
 import { DEFAULT_STEP_POLICY, type StepId, type StepPolicy } from './steps';
 
 /** Thrown when a step has failed for good; the caller decides what follows. */
@@ -92,6 +92,29 @@ export class ProgressTracker {
         if (final) throw new StepFailed(step);
         await sleep(`${interval}s`);
         interval = Math.min(interval * 2, policy.maxIntervalSeconds);
+      }
+    }
+  }
+
+  /**
+   * Runs the steps until all have succeeded: after each final failure it
+   * waits for the operator's `retry` and resumes from the failed step.
+   */
+  async runUntilDone(
+    steps: StepProgress[],
+    actions: Record<string, StepAction>,
+    options: { phase: Phase; message: string; choices: string; retryRequested: () => boolean; clearRetry: () => void },
+  ): Promise<void> {
+    for (;;) {
+      this.set(options.phase, options.message);
+      try {
+        await this.runSteps(steps, actions);
+        return;
+      } catch (err) {
+        if (!(err instanceof StepFailed)) throw err;
+        options.clearRetry();
+        await this.waitForOperator(err, options.retryRequested, options.choices);
+        for (const step of steps) if (step.state === 'failed') resetForRetry(step);
       }
     }
   }

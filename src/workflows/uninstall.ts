@@ -1,8 +1,8 @@
 import { ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { NOT_WAITING, progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
-import { newSteps, resetForRetry, type Progress } from './progress';
+import { newSteps, type Progress } from './progress';
 import { removalActions } from './removal';
-import { ProgressTracker, StepFailed } from './runner';
+import { ProgressTracker } from './runner';
 import { REMOVAL_STEPS } from './steps';
 
 const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 300;
@@ -47,17 +47,15 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
     deleteVolumeClaims: input.deleteVolumeClaims ?? false,
     rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
   });
-  for (;;) {
-    tracker.set('Running', 'uninstalling');
-    try {
-      await tracker.runSteps(progress.steps, actions);
-      tracker.set('Uninstalled', 'Thanos is removed and TKE\'s original configuration is restored');
-      return { phase: progress.phase, progress };
-    } catch (err) {
-      if (!(err instanceof StepFailed)) throw err;
+  await tracker.runUntilDone(progress.steps, actions, {
+    phase: 'Running',
+    message: 'uninstalling',
+    choices: 'retry',
+    retryRequested: () => retryRequested,
+    clearRetry: () => {
       retryRequested = false;
-      await tracker.waitForOperator(err, () => retryRequested, 'retry');
-      for (const step of progress.steps) if (step.state === 'failed') resetForRetry(step);
-    }
-  }
+    },
+  });
+  tracker.set('Uninstalled', 'Thanos is removed and TKE\'s original configuration is restored');
+  return { phase: progress.phase, progress };
 }
