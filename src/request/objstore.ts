@@ -34,38 +34,28 @@ const TlsConfig = Type.Object(
   STRICT,
 );
 
+/** The HTTP transport settings every provider's HTTP config has. */
+const httpTransportFields = () => ({
+  idle_conn_timeout: Duration(),
+  response_header_timeout: Duration(),
+  insecure_skip_verify: Flag(),
+  tls_handshake_timeout: Duration(),
+  expect_continue_timeout: Duration(),
+  max_idle_conns: Count(),
+  max_idle_conns_per_host: Count(),
+  max_conns_per_host: Count(),
+  disable_compression: Flag(),
+});
+
 /** exthttp.HTTPConfig, shared by S3, GCS, Azure, Swift, COS and OBS. */
 const HttpConfig = Type.Object(
-  optional({
-    idle_conn_timeout: Duration(),
-    response_header_timeout: Duration(),
-    insecure_skip_verify: Flag(),
-    tls_handshake_timeout: Duration(),
-    expect_continue_timeout: Duration(),
-    max_idle_conns: Count(),
-    max_idle_conns_per_host: Count(),
-    max_conns_per_host: Count(),
-    tls_config: TlsConfig,
-    disable_compression: Flag(),
-    max_hedged_requests: Count(),
-  }),
+  optional({ ...httpTransportFields(), tls_config: TlsConfig, max_hedged_requests: Count() }),
   STRICT,
 );
 
 /** OCI has its own HTTP settings (no TLS files, a client timeout in Go duration syntax). */
 const OciHttpConfig = Type.Object(
-  optional({
-    idle_conn_timeout: Duration(),
-    response_header_timeout: Duration(),
-    insecure_skip_verify: Flag(),
-    tls_handshake_timeout: Duration(),
-    expect_continue_timeout: Duration(),
-    max_idle_conns: Count(),
-    max_idle_conns_per_host: Count(),
-    max_conns_per_host: Count(),
-    disable_compression: Flag(),
-    client_timeout: Type.String({ format: 'go-duration' }),
-  }),
+  optional({ ...httpTransportFields(), client_timeout: Type.String({ format: 'go-duration' }) }),
   STRICT,
 );
 
