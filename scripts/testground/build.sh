@@ -2,7 +2,8 @@
 # Builds the test ground's binaries from the Go module proxy into a cache
 # outside the clone. A binary already in the cache is never rebuilt, so a
 # second run takes seconds. Usage: build.sh [component...]
-# components: kubernetes etcd kwok temporal minio (default: all)
+# components: kubernetes etcd kwok temporal minio thanos coredns
+# local-path-provisioner tools (default: all)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +23,9 @@ export GOFLAGS=-mod=mod
 export CGO_ENABLED=0
 
 log() { printf '[testground build] %s\n' "$*" >&2; }
+# The test ground runs this script at every start with TESTGROUND_BUILD_QUIET
+# set: then only what gets built is reported.
+cached() { [ -n "${TESTGROUND_BUILD_QUIET:-}" ] || log "$1 cached"; }
 fail() { log "FAILED: $*"; exit 1; }
 
 # have NAME VERSION: true when the versioned binary is already cached.
@@ -42,10 +46,10 @@ wrapper_module() {
 }
 
 build_kubernetes() {
-  local names=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0 n
+  local names=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy) missing=0 n
   for n in "${names[@]}"; do have "$n" "$KUBERNETES_VERSION" || missing=1; done
-  [ "$missing" = 1 ] || { log "kubernetes $KUBERNETES_VERSION cached"; return; }
-  log "building kubernetes $KUBERNETES_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
+  [ "$missing" = 1 ] || { cached "kubernetes $KUBERNETES_VERSION"; return; }
+  log "building kubernetes $KUBERNETES_VERSION (${names[*]})"
   local dir="$work/kubernetes-$KUBERNETES_VERSION" staging_version="v0${KUBERNETES_VERSION#v1}"
   wrapper_module "$dir" kubernetes
   (
@@ -71,7 +75,7 @@ build_kubernetes() {
 }
 
 build_etcd() {
-  have etcd "$ETCD_VERSION" && { log "etcd $ETCD_VERSION cached"; return; }
+  have etcd "$ETCD_VERSION" && { cached "etcd $ETCD_VERSION"; return; }
   log "building etcd $ETCD_VERSION"
   local dir="$work/etcd-$ETCD_VERSION" m
   wrapper_module "$dir" etcd
@@ -88,7 +92,7 @@ build_etcd() {
 
 # go_install NAME VERSION PACKAGE@VERSION
 go_install() {
-  have "$1" "$2" && { log "$1 $2 cached"; return; }
+  have "$1" "$2" && { cached "$1 $2"; return; }
   log "building $1 $2"
   local gobin="$work/gobin-$1-$2"
   mkdir -p "$gobin"
@@ -96,18 +100,77 @@ go_install() {
   publish "$1" "$2" "$gobin/$(basename "${3%@*}")"
 }
 
+# Thanos as its .promu.yml builds releases: tags netgo and slicelabels (without
+# slicelabels, Receive panics on the first remote write) and the version
+# variables of prometheus/common. Its go.mod has replace directives, which a
+# wrapper module must repeat.
+build_thanos() {
+  have thanos "$THANOS_VERSION" && { cached "thanos $THANOS_VERSION"; return; }
+  log "building thanos $THANOS_VERSION"
+  local dir="$work/thanos-$THANOS_VERSION"
+  wrapper_module "$dir" thanos
+  (
+    cd "$dir"
+    local info modfile revision
+    info=$(go mod download -json "github.com/thanos-io/thanos@$THANOS_VERSION")
+    modfile=$(sed -n 's/.*"GoMod": "\(.*\)",/\1/p' <<<"$info")
+    revision=$(sed -n 's/.*"Hash": "\(.*\)",*/\1/p' <<<"$info" | head -n 1)
+    go mod edit -require="github.com/thanos-io/thanos@$THANOS_VERSION"
+    sed -n '/^replace (/,/^)/p' "$modfile" >> go.mod
+    local v=github.com/prometheus/common/version
+    go build -tags netgo,slicelabels -ldflags "-s -w -X $v.Version=${THANOS_VERSION#v} -X $v.Revision=${revision:-unknown} -X $v.Branch=HEAD -X $v.BuildUser=testground@build -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" \
+      -o out/thanos github.com/thanos-io/thanos/cmd/thanos
+  ) || fail "thanos $THANOS_VERSION: go build of the wrapper module in $dir failed (see above)"
+  publish thanos "$THANOS_VERSION" "$dir/out/thanos"
+}
+
+# CoreDNS from the project's own main (scripts/testground/coredns), which links
+# only the plugins cluster DNS needs.
+build_coredns() {
+  have coredns "$COREDNS_VERSION" && { cached "coredns $COREDNS_VERSION"; return; }
+  log "building coredns $COREDNS_VERSION"
+  local dir="$work/coredns-$COREDNS_VERSION"
+  wrapper_module "$dir" coredns
+  cp "$here/coredns/main.go" "$dir/"
+  (
+    cd "$dir"
+    go mod edit -require="github.com/coredns/coredns@$COREDNS_VERSION"
+    go build -ldflags "-s -w" -o out/coredns .
+  ) || fail "coredns $COREDNS_VERSION: go build in $dir failed (see above)"
+  publish coredns "$COREDNS_VERSION" "$dir/out/coredns"
+}
+
+# The project's own small programs (scripts/testground/tools): the namespace
+# forwarder, the pod sandbox's pause and the TKE stand-in. Their cache key is
+# a digest of their sources.
+build_tools() {
+  local src="$here/tools" key
+  key=$(cd "$src" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+  local names=(forward pause tke-standin) missing=0 n
+  for n in "${names[@]}"; do have "$n" "$key" || missing=1; done
+  [ "$missing" = 1 ] || { cached "tools $key"; return; }
+  log "building tools $key (${names[*]})"
+  (cd "$src" && GOFLAGS=-mod=readonly go build -ldflags "-s -w" -o "$work/tools-$key/" ./cmd/...) \
+    || fail "tools: go build in $src failed (see above)"
+  for n in "${names[@]}"; do publish "$n" "$key" "$work/tools-$key/$n"; done
+}
+
 build_kwok() { go_install kwok "$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"; }
 build_temporal() { go_install temporal "$TEMPORAL_CLI_VERSION" "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"; }
 build_minio() { go_install minio "$MINIO_VERSION" "github.com/minio/minio@$MINIO_VERSION"; }
+build_local-path-provisioner() {
+  go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION"
+}
 
 command -v go >/dev/null || fail "Go is not installed at /usr/local/go"
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(temporal kwok etcd minio kubernetes)
+all=(tools temporal kwok etcd minio local-path-provisioner coredns kubernetes thanos)
+[ ${#components[@]} -gt 0 ] || components=("${all[@]}")
 start=$(date +%s)
 for c in "${components[@]}"; do
   case "$c" in
-    kubernetes|etcd|kwok|temporal|minio) "build_$c" ;;
-    *) fail "unknown component '$c' (expected kubernetes, etcd, kwok, temporal or minio)" ;;
+    tools|temporal|kwok|etcd|minio|local-path-provisioner|coredns|kubernetes|thanos) "build_$c" ;;
+    *) fail "unknown component '$c' (expected one of: ${all[*]})" ;;
   esac
 done
-log "done in $(( $(date +%s) - start ))s; binaries in $bin"
+[ -n "${TESTGROUND_BUILD_QUIET:-}" ] || log "done in $(( $(date +%s) - start ))s; binaries in $bin"

@@ -1,22 +1,25 @@
 #!/usr/bin/env node
 /**
  * The local test ground: `build` compiles the pinned binaries into the cache;
- * `up` starts Temporal, Kubernetes with kwok nodes and MinIO, writes their
+ * `up` starts Temporal, Kubernetes with kwok nodes and a real node, and MinIO, writes their
  * coordinates to a file, and keeps them running until it is interrupted or
  * the process that started it dies.
  */
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ensureBinaries, isAlive, startTestGround, writeCoordinates } from './ground';
+import { ensureBinaries, startTestGround, writeCoordinates } from './ground';
+import { isAlive } from './process';
 
 function describe(file: string, c: import('./coordinates').TestGroundCoordinates): string {
   return [
     `Temporal:   ${c.temporal.address} (namespace ${c.temporal.namespace})`,
     `Web UI:     ${c.temporal.uiUrl}`,
     `Kubernetes: ${c.kubernetes.server}, kubeconfig ${c.kubernetes.kubeconfig}`,
-    `Nodes:      ${c.kubernetes.nodes.map((n) => `${n.name} (${n.ip})`).join(', ')}`,
-    `S3:         http://${c.s3.endpoint}, bucket ${c.s3.bucket}, access key ${c.s3.accessKey}`,
+    `Nodes:      ${c.kubernetes.nodes.map((n) => `${n.name} (${n.kind}, ${n.ip})`).join(', ')}`,
+    `S3:         http://${c.s3.endpoint} (pods: http://${c.s3.nodeEndpoint}), bucket ${c.s3.bucket}, access key ${c.s3.accessKey}`,
+    `Network:    GLOBAL_NODE_IP ${c.realNode.ip} and the business cluster ${c.businessCluster.ip} exist only inside the test ground:`,
+    `            nsenter -t ${c.realNode.netnsPid} -n <command> runs a command there`,
     `Logs:       ${join(c.runDir, 'logs')}`,
     `Coordinates: ${file}`,
   ].join('\n');
@@ -47,7 +50,7 @@ async function up(options: { coordinates?: string; watchParent?: string }): Prom
   process.stdout.write(`${describe(file, ground.coordinates)}\nStarted in ${((Date.now() - started) / 1000).toFixed(1)}s. Ctrl-C stops everything.\n`);
 }
 
-const program = new Command('testground').description('The local test ground: Temporal dev server, Kubernetes with kwok, MinIO');
+const program = new Command('testground').description('The local test ground: Temporal dev server, Kubernetes with kwok nodes and a real node, MinIO');
 program
   .command('build')
   .description('build the pinned binaries into the cache (skips those already built)')

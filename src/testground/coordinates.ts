@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CODEC_KEY_ENV, type CodecKey } from '../codec/key';
 import type { WorkerConfig } from '../worker';
 import type { KubernetesCoordinates } from './kubernetes';
+import type { BusinessClusterCoordinates } from './node/business-cluster';
 import type { S3Coordinates } from './minio';
 import type { PinnedVersions } from './paths';
 import type { TemporalCoordinates } from './temporal';
@@ -17,6 +18,14 @@ export interface TestGroundCoordinates {
   s3: S3Coordinates;
   /** The Web UI's codec endpoint, served by the test ground, and its key (base64). */
   codec: { endpoint: string; key: string };
+  /**
+   * The real node. `ip` is GLOBAL_NODE_IP, reachable only inside the test
+   * ground's network namespace, which `netnsPid`'s process holds; kubelet puts
+   * every pod under the cgroup `cgroupRoot`.
+   */
+  realNode: { name: string; ip: string; netnsPid: number; cgroupRoot: string };
+  /** A business cluster's host on the node's LAN, outside the global cluster. */
+  businessCluster: BusinessClusterCoordinates;
   versions: PinnedVersions;
 }
 

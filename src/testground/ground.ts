@@ -2,46 +2,45 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { TestGroundCoordinates } from './coordinates';
-import { startKubernetes, stopAll } from './kubernetes';
+import { startControlPlane } from './kubernetes';
 import { startMinio } from './minio';
-import { binPath, buildScript, installChromiumScript, pinnedVersions } from './paths';
-import type { ManagedProcess } from './process';
+import { createBusinessCluster } from './node/business-cluster';
+import { cgroupName, sweepStaleCgroups } from './node/cgroups';
+import { startForwarder } from './node/forwarder';
+import { startJanitor } from './node/janitor';
+import { createGroundNamespaces } from './node/namespaces';
+import { NODE_IP, REAL_NODE_NAME } from './node/network';
+import { joinRealNode, startContainerRuntime } from './node/real-node';
+import { buildScript, installChromiumScript, installNodePackagesScript, pinnedVersions } from './paths';
+import { isAlive, stopAll, type ManagedProcess } from './process';
 import { startTemporal } from './temporal';
 import { freePorts } from './ports';
 import { AesGcmPayloadCodec } from '../codec/codec';
 import { buildCodecServer, CODEC_PATH } from '../codec/endpoint';
 
-const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'temporal', 'minio'];
-
 /** Debian's Chromium, which the Web UI test drives. */
 export const CHROMIUM = '/usr/bin/chromium';
 
 /**
- * Builds whatever binary is missing from the cache and installs Chromium if
- * missing (a no-op when all are there). Output streams to stderr, so a cold
- * build shows its progress.
+ * Builds whatever binary is missing from the cache, installs the real node's
+ * Debian packages and Chromium if missing (each a quick no-op when all is
+ * there). Output streams to stderr, so a cold build shows its progress.
  */
 export async function ensureBinaries(): Promise<void> {
-  const versions = pinnedVersions();
-  const versioned: Record<string, string> = {
-    etcd: versions.etcd, kwok: versions.kwok, temporal: versions.temporalCli, minio: versions.minio,
-  };
-  const missing = REQUIRED_BINARIES.filter((name) => !existsSync(binPath(`${name}-${versioned[name] ?? versions.kubernetes}`)));
   if (!existsSync(CHROMIUM)) await runScript(installChromiumScript, 'installing Chromium');
-  if (missing.length === 0) return;
-  process.stderr.write(`[testground] building ${missing.join(', ')} (cached after the first run)\n`);
-  await runScript(buildScript, 'building the test ground');
+  await runScript(installNodePackagesScript, "installing the real node's Debian packages");
+  await runScript(buildScript, 'building the test ground', { TESTGROUND_BUILD_QUIET: '1' });
 }
 
 /**
  * Runs a provisioning script with its output streaming to stderr; on failure
  * the error repeats its last lines, which name what failed.
  */
-async function runScript(script: string, what: string): Promise<void> {
-  const build = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runScript(script: string, what: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const build = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let tail = '';
   const keep = (chunk: Buffer): void => {
     process.stderr.write(chunk);
@@ -57,18 +56,9 @@ async function runScript(script: string, what: string): Promise<void> {
 
 const RUN_DIR_PREFIX = 'thanos-testground-';
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Removes run directories left by supervisors that were killed outright (their
- * servers died with them, but SIGKILL leaves no chance to delete files).
+ * Removes run directories left by supervisors that were killed outright and
+ * whose janitor could not finish (it normally removes them).
  */
 function sweepStaleRuns(): void {
   for (const entry of readdirSync(tmpdir())) {
@@ -90,72 +80,104 @@ export interface RunningTestGround {
 }
 
 /**
- * Starts Temporal, Kubernetes (with kwok nodes) and MinIO side by side, each
- * in a fresh directory, and returns their coordinates. If any component fails
- * to start, the others are stopped and the error names every failed component.
+ * The values of parts started side by side; if any failed, one error that
+ * names every failed part with its reason.
+ */
+function allStarted<T extends readonly unknown[]>(
+  parts: { [K in keyof T]: [string, PromiseSettledResult<T[K]>] },
+): T {
+  const failed = parts.filter(([, r]) => r.status === 'rejected')
+    .map(([name, r]) => `${name}: ${((r as PromiseRejectedResult).reason as Error).message}`);
+  if (failed.length > 0) throw new Error(failed.join('\n\n'));
+  return parts.map(([, r]) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
+ * Starts the test ground: in namespaces of its own, the Kubernetes control
+ * plane with kwok's fake nodes and a real node, and MinIO; on the host's
+ * loopback, Temporal with its Web UI, the codec endpoint and forwarded ports
+ * of the API server and MinIO. If any part fails to start, everything is
+ * torn down (the logs are kept) and the error names every failed part.
  */
 export async function startTestGround(): Promise<RunningTestGround> {
   await ensureBinaries();
   sweepStaleRuns();
+  sweepStaleCgroups();
   const runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
-  mkdirSync(join(runDir, 'logs'));
+  const logDir = join(runDir, 'logs');
+  mkdirSync(logDir);
   writeFileSync(join(runDir, 'supervisor.pid'), String(process.pid));
-  // The test ground serves the Web UI's codec endpoint itself, with a key of
-  // its own, so that the UI shows decrypted payloads of everything run on it.
-  const [codecPort] = (await freePorts(1)) as [number];
-  const codecKey = randomBytes(32).toString('base64');
-  const codecEndpoint = `http://127.0.0.1:${codecPort}${CODEC_PATH}`;
-  const [temporal, kubernetes, minio] = await Promise.allSettled([
-    startTemporal(runDir, { codecEndpoint }),
-    startKubernetes(runDir),
-    startMinio(runDir),
-  ]);
-  const processes: ManagedProcess[] = [];
-  if (temporal.status === 'fulfilled') processes.push(temporal.value.process);
-  if (kubernetes.status === 'fulfilled') processes.push(...kubernetes.value.processes);
-  if (minio.status === 'fulfilled') processes.push(minio.value.process);
+  const versions = pinnedVersions();
+  const ns = await createGroundNamespaces(runDir, logDir).catch((err: Error) => {
+    throw new Error(`the test ground did not start (logs kept in ${logDir}): ${err.message}`);
+  });
+  const cgroupRoot = cgroupName(process.pid, basename(runDir).slice(RUN_DIR_PREFIX.length));
+  const janitor = startJanitor(ns.initPid, cgroupRoot, runDir);
+  const hostProcesses: ManagedProcess[] = [];
+  const groundProcesses: ManagedProcess[] = [ns.holder];
   let codecServer: FastifyInstance | undefined;
-  const stop = async (): Promise<void> => {
+  const stop = async (keepLogs = false): Promise<void> => {
     await codecServer?.close();
-    await stopAll(processes);
-    rmSync(runDir, { recursive: true, force: true });
+    await stopAll(hostProcesses);
+    await ns.stop();
+    await janitor.finish(keepLogs);
   };
-
-  if (temporal.status === 'rejected' || kubernetes.status === 'rejected' || minio.status === 'rejected') {
-    const failures = [
-      ['Temporal dev server', temporal],
-      ['Kubernetes', kubernetes],
-      ['MinIO', minio],
-    ]
-      .filter(([, result]) => (result as PromiseSettledResult<unknown>).status === 'rejected')
-      .map(([name, result]) => `${name as string}: ${((result as PromiseRejectedResult).reason as Error).message}`);
-    // Keep the logs of a failed start for inspection; stop everything else.
-    await stopAll(processes);
-    throw new Error(`the test ground did not start (logs kept in ${join(runDir, 'logs')}):\n${failures.join('\n\n')}`);
-  }
 
   try {
+    const [codecPort, apiPort, minioPort, ...temporalPorts] = (await freePorts(7)) as number[];
+    const temporalGrpcPort = temporalPorts[0] as number;
+    hostProcesses.push(await startForwarder(ns, logDir, { out: [apiPort as number, minioPort as number], in: [temporalGrpcPort] }));
+    // The Web UI's codec endpoint, served with a key of its own, so that the
+    // UI shows decrypted payloads of everything run on the test ground.
+    const codecKey = randomBytes(32).toString('base64');
+    const codecEndpoint = `http://127.0.0.1:${codecPort}${CODEC_PATH}`;
+    const nodeOptions = { ns, runDir, versions, cgroupRoot };
+    const containerRuntime = startContainerRuntime(nodeOptions);
+    const controlPlane = startControlPlane(runDir, ns, apiPort as number);
+    const settled = await Promise.allSettled([
+      startTemporal(runDir, { codecEndpoint, ports: temporalPorts as [number, number, number, number] }),
+      (async () => {
+        const [cp, containerd] = allStarted(await Promise.allSettled([controlPlane, containerRuntime]).then(
+          ([a, b]) => [['control plane', a], ['containerd', b]] as const,
+        ));
+        groundProcesses.push(...cp.processes, containerd);
+        groundProcesses.push(...(await joinRealNode(nodeOptions, { ...cp, server: cp.coordinates.server, kubeconfig: cp.coordinates.kubeconfig })));
+        return cp.coordinates;
+      })(),
+      startMinio(runDir, ns, minioPort as number),
+      createBusinessCluster(ns, logDir),
+    ]);
+    const [temporal, cluster, minio, business] = allStarted([
+      ['Temporal dev server', settled[0]], ['Kubernetes and its real node', settled[1]], ['MinIO', settled[2]], ['business cluster', settled[3]],
+    ]);
+    hostProcesses.push(temporal.process);
+    groundProcesses.push(minio.process, business.process);
+
     codecServer = await buildCodecServer({
       codec: new AesGcmPayloadCodec({ id: 'default', key: Buffer.from(codecKey, 'base64') }),
-      uiOrigins: [temporal.value.coordinates.uiUrl],
+      uiOrigins: [temporal.coordinates.uiUrl],
     });
-    await codecServer.listen({ host: '127.0.0.1', port: codecPort });
-  } catch (err) {
-    await stop();
-    throw new Error(`the codec endpoint did not start on 127.0.0.1:${codecPort}: ${(err as Error).message}`);
-  }
+    await codecServer.listen({ host: '127.0.0.1', port: codecPort as number }).catch((err: Error) => {
+      throw new Error(`the codec endpoint did not start on 127.0.0.1:${codecPort}: ${err.message}`);
+    });
 
-  const coordinates: TestGroundCoordinates = {
-    runDir,
-    supervisorPid: process.pid,
-    processes: processes.flatMap((p) => (p.pid === undefined ? [] : [{ name: p.name, pid: p.pid }])),
-    temporal: temporal.value.coordinates,
-    kubernetes: kubernetes.value.coordinates,
-    s3: minio.value.coordinates,
-    codec: { endpoint: codecEndpoint, key: codecKey },
-    versions: pinnedVersions(),
-  };
-  return { coordinates, stop };
+    const coordinates: TestGroundCoordinates = {
+      runDir,
+      supervisorPid: process.pid,
+      processes: [...hostProcesses, ...groundProcesses].flatMap((p) => (p.pid === undefined ? [] : [{ name: p.name, pid: p.pid }])),
+      temporal: temporal.coordinates,
+      kubernetes: cluster,
+      s3: minio.coordinates,
+      codec: { endpoint: codecEndpoint, key: codecKey },
+      realNode: { name: REAL_NODE_NAME, ip: NODE_IP, netnsPid: ns.initPid, cgroupRoot },
+      businessCluster: business.coordinates,
+      versions,
+    };
+    return { coordinates, stop: () => stop() };
+  } catch (err) {
+    await stop(true);
+    throw new Error(`the test ground did not start (logs kept in ${logDir}):\n${(err as Error).message}`);
+  }
 }
 
 /** Writes the coordinates where tests and the demo read them (mode 0600: it holds keys). */

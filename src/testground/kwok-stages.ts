@@ -1,13 +1,12 @@
-import type * as k8s from '@kubernetes/client-node';
-
 /**
  * kwok's stage configuration for the test ground: what fake nodes, pods and
  * volumes do. Nodes turn Ready; pods turn Running and Ready on their node's
  * loopback address. The image tag simulates what a real image would do:
  * a tag ending in `-unready` runs but never passes its readiness probe (a
  * broken release), one ending in `-slow` takes SLOW_START_SECONDS to become
- * ready. Claims of the `testground-local` StorageClass are bound to a volume
- * made for them; pods being deleted go away.
+ * ready. Claims whose pod was scheduled onto a fake node are bound to a
+ * volume made for them (the real node has a real provisioner); pods being
+ * deleted go away.
  */
 
 /** How long pods of a `-slow` image take to become ready. */
@@ -15,8 +14,10 @@ export const SLOW_START_SECONDS = 20;
 
 const imageTagEndsWith = (suffix: string): string => `self.spec.containers.exists(c, c.image.endsWith('${suffix}'))`;
 
-export const TESTGROUND_STORAGE_CLASS = 'testground-local';
+/** Who made a fake node's volumes, as the PersistentVolume's annotation says. */
 const PROVISIONER = 'testground.kwok/volume';
+/** The scheduler's annotation on a WaitForFirstConsumer claim: the node its pod goes to. */
+const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 const podStatus = (ready: boolean): string => `
       {{ $now := Now }}
@@ -154,7 +155,7 @@ spec:
   resourceRef: {apiGroup: v1, kind: PersistentVolumeClaim}
   selector:
     matchExpressions:
-    - cel: {expression: "self.spec.storageClassName == '${TESTGROUND_STORAGE_CLASS}'"}
+    - cel: {expression: "has(self.metadata.annotations) && '${SELECTED_NODE}' in self.metadata.annotations && self.metadata.annotations['${SELECTED_NODE}'].startsWith('tke-node-')"}
     - cel: {expression: "!has(self.metadata.deletionTimestamp) && !has(self.spec.volumeName)"}
   steps:
   - apply:
@@ -170,7 +171,7 @@ spec:
           capacity:
           {{ YAML .spec.resources.requests 2 }}
           persistentVolumeReclaimPolicy: Delete
-          storageClassName: ${TESTGROUND_STORAGE_CLASS}
+          storageClassName: {{ .spec.storageClassName | Quote }}
           volumeMode: Filesystem
           claimRef:
             apiVersion: v1
@@ -191,23 +192,8 @@ spec:
   resourceRef: {apiGroup: v1, kind: PersistentVolume}
   selector:
     matchExpressions:
-    - cel: {expression: "self.spec.storageClassName == '${TESTGROUND_STORAGE_CLASS}' && self.status.phase == 'Released'"}
+    - cel: {expression: "has(self.metadata.annotations) && 'pv.kubernetes.io/provisioned-by' in self.metadata.annotations && self.metadata.annotations['pv.kubernetes.io/provisioned-by'] == '${PROVISIONER}' && self.status.phase == 'Released'"}
   next:
     delete: true
 `;
-}
-
-/** The default StorageClass whose claims the stages above bind. */
-export function testgroundStorageClass(): k8s.V1StorageClass {
-  return {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: {
-      name: TESTGROUND_STORAGE_CLASS,
-      annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
-    },
-    provisioner: PROVISIONER,
-    reclaimPolicy: 'Delete',
-    volumeBindingMode: 'Immediate',
-  };
 }

@@ -1,13 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '../s3/client';
+import type { GroundNamespaces } from './node/namespaces';
+import { NODE_IP } from './node/network';
 import { binPath } from './paths';
-import { freePorts } from './ports';
 import { startProcess, waitUntilReady, type ManagedProcess } from './process';
 
 export interface S3Coordinates {
-  /** host:port, without scheme, as Thanos's S3 `endpoint` wants it. */
+  /** host:port on loopback, without scheme, as Thanos's S3 `endpoint` wants it: the host's view. */
   endpoint: string;
+  /** The same server at the node's address: how pods and everything on the node's network reach it. */
+  nodeEndpoint: string;
   accessKey: string;
   secretKey: string;
   bucket: string;
@@ -19,16 +22,19 @@ const ROOT_USER = 'testground-access';
 const ROOT_PASSWORD = 'testground-secret-key';
 const BUCKET = 'thanos';
 
-/** Starts MinIO on loopback with fixed root credentials and creates the bucket. */
-export async function startMinio(runDir: string): Promise<{ coordinates: S3Coordinates; process: ManagedProcess }> {
+/**
+ * Starts MinIO in the test ground's network, where it listens on every
+ * address (loopback and the node's), with fixed root credentials, and creates
+ * the bucket. The forwarder serves the same port on the host's loopback.
+ */
+export async function startMinio(runDir: string, ns: GroundNamespaces, port: number): Promise<{ coordinates: S3Coordinates; process: ManagedProcess }> {
   const dataDir = join(runDir, 'minio');
   mkdirSync(dataDir, { recursive: true });
-  const [apiPort, consolePort] = (await freePorts(2)) as [number, number];
-  const endpoint = `127.0.0.1:${apiPort}`;
+  const endpoint = `127.0.0.1:${port}`;
   const proc = startProcess({
     name: 'minio',
-    command: binPath('minio'),
-    args: ['server', dataDir, '--address', endpoint, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    command: 'nsenter',
+    args: [...ns.enter(), binPath('minio'), 'server', dataDir, '--address', `:${port}`, '--console-address', '127.0.0.1:9001', '--quiet'],
     logDir: join(runDir, 'logs'),
     env: {
       ...process.env,
@@ -41,6 +47,7 @@ export async function startMinio(runDir: string): Promise<{ coordinates: S3Coord
   });
   const coordinates: S3Coordinates = {
     endpoint,
+    nodeEndpoint: `${NODE_IP}:${port}`,
     accessKey: ROOT_USER,
     secretKey: ROOT_PASSWORD,
     bucket: BUCKET,

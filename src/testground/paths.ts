@@ -14,6 +14,8 @@ export const projectRoot = findProjectRoot();
 
 export const buildScript = join(projectRoot, 'scripts', 'testground', 'build.sh');
 export const installChromiumScript = join(projectRoot, 'scripts', 'testground', 'install-chromium.sh');
+export const installNodePackagesScript = join(projectRoot, 'scripts', 'testground', 'install-node-packages.sh');
+export const janitorScript = join(projectRoot, 'scripts', 'testground', 'janitor.sh');
 const versionsFile = join(projectRoot, 'scripts', 'testground', 'versions.sh');
 
 /** Where built binaries live, outside the clone so a fresh clone reuses them. */
@@ -26,12 +28,22 @@ export function binPath(name: string): string {
   return join(cacheDir(), 'bin', name);
 }
 
+/** A file of a Debian package that install-node-packages.sh unpacked into the cache. */
+export function debPath(pkg: string, file: string): string {
+  return join(cacheDir(), 'debs', pkg, file);
+}
+
 export interface PinnedVersions {
   kubernetes: string;
   etcd: string;
   kwok: string;
   temporalCli: string;
   minio: string;
+  thanos: string;
+  coredns: string;
+  localPathProvisioner: string;
+  busyboxDeb: string;
+  prometheusDeb: string;
 }
 
 /** The pinned versions, read from the one file the build script also sources. */
@@ -52,5 +64,10 @@ export function pinnedVersions(): PinnedVersions {
     kwok: get('KWOK_VERSION'),
     temporalCli: get('TEMPORAL_CLI_VERSION'),
     minio: get('MINIO_VERSION'),
+    thanos: get('THANOS_VERSION'),
+    coredns: get('COREDNS_VERSION'),
+    localPathProvisioner: get('LOCAL_PATH_PROVISIONER_VERSION'),
+    busyboxDeb: get('BUSYBOX_DEB_VERSION'),
+    prometheusDeb: get('PROMETHEUS_DEB_VERSION'),
   };
 }

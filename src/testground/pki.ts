@@ -7,6 +7,7 @@ const run = promisify(execFile);
 
 export interface ClusterPki {
   caCert: string;
+  caKey: string;
   servingCert: string;
   servingKey: string;
   adminCert: string;
@@ -33,23 +34,45 @@ async function issue(dir: string, name: string, subject: string, extensions: str
     '-CAcreateserial', '-days', '30', '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
 }
 
+/** A client certificate and its key. */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
+}
+
+const CLIENT_EXTENSIONS = 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+
+/** A client certificate for a user (CN) in groups (O). */
+export async function issueClientCertificate(dir: string, name: string, user: string, groups: string[] = []): Promise<ClientCertificate> {
+  await issue(dir, name, `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`, CLIENT_EXTENSIONS);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+/** A serving certificate for the given IP addresses and DNS names. */
+export async function issueServingCertificate(dir: string, name: string, ips: string[], dnsNames: string[]): Promise<ClientCertificate> {
+  const sans = [...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((d) => `DNS:${d}`)].join(',');
+  await issue(dir, name, `/CN=${name}`,
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /**
  * A throw-away PKI for one test cluster: a CA, the API server's serving
- * certificate for 127.0.0.1, an admin client certificate in system:masters,
- * and the service-account signing key.
+ * certificate (for loopback, the node's address and the `kubernetes`
+ * Service), an admin client certificate in system:masters, and the
+ * service-account signing key.
  */
-export async function createClusterPki(dir: string): Promise<ClusterPki> {
+export async function createClusterPki(dir: string, apiServerIps: string[]): Promise<ClusterPki> {
   await openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
     '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '30', '-subj', '/CN=thanos-installer-testground-ca']);
-  await issue(dir, 'apiserver', '/CN=kube-apiserver',
-    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
-      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n');
-  await issue(dir, 'admin', '/O=system:masters/CN=testground-admin',
-    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  await issueServingCertificate(dir, 'apiserver', ['127.0.0.1', ...apiServerIps],
+    ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']);
+  await issueClientCertificate(dir, 'admin', 'testground-admin', ['system:masters']);
   await openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'sa.key']);
   await openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
   return {
     caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
     servingCert: join(dir, 'apiserver.crt'),
     servingKey: join(dir, 'apiserver.key'),
     adminCert: join(dir, 'admin.crt'),

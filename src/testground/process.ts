@@ -9,6 +9,8 @@ export interface ManagedProcess {
   readonly logFile: string;
   /** Set once the process has ended. */
   exitDescription(): string | undefined;
+  /** Resolves once the process has ended, with how it ended. */
+  readonly exited: Promise<string>;
   /** The last lines of its log, for error messages. */
   logTail(lines?: number): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has ended. */
@@ -43,14 +45,14 @@ export function startProcess(options: StartOptions): ManagedProcess {
   closeSync(fd);
 
   let exit: string | undefined;
-  const exited = new Promise<void>((resolve) => {
+  const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
       exit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      resolve();
+      resolve(exit);
     });
     child.once('error', (err) => {
       exit = `could not be started: ${err.message}`;
-      resolve();
+      resolve(exit);
     });
   });
 
@@ -67,6 +69,7 @@ export function startProcess(options: StartOptions): ManagedProcess {
     pid: child.pid,
     logFile,
     exitDescription: () => exit,
+    exited,
     logTail,
     async stop(graceMs = 10_000) {
       if (exit !== undefined || child.pid === undefined) return;
@@ -76,6 +79,17 @@ export function startProcess(options: StartOptions): ManagedProcess {
       clearTimeout(timer);
     },
   };
+}
+
+/** One readiness check may take this long; a check that hangs counts as a failed one. */
+const CHECK_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the check did not answer within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -96,7 +110,7 @@ export async function waitUntilReady(
       throw new Error(`${proc.name} ${exit} before ${what}. Last lines of ${proc.logFile}:\n${proc.logTail()}`);
     }
     try {
-      if (await check()) return;
+      if (await withTimeout(check(), CHECK_TIMEOUT_MS)) return;
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     }
@@ -109,4 +123,19 @@ export async function waitUntilReady(
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** True while a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops processes in reverse start order. */
+export async function stopAll(processes: ManagedProcess[]): Promise<void> {
+  for (const proc of [...processes].reverse()) await proc.stop();
 }

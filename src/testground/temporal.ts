@@ -15,6 +15,8 @@ export interface TemporalCoordinates {
 export interface TemporalOptions {
   /** Where the Web UI sends payloads to be decoded (the codec endpoint). */
   codecEndpoint?: string;
+  /** Its ports (frontend, UI, HTTP API, metrics), when they must be known before it starts. */
+  ports?: [number, number, number, number];
 }
 
 /** Starts the `temporal` CLI's dev server with its Web UI and our search attributes. */
@@ -24,7 +26,7 @@ export async function startTemporal(
 ): Promise<{ coordinates: TemporalCoordinates; process: ManagedProcess }> {
   const dir = join(runDir, 'temporal');
   mkdirSync(dir, { recursive: true });
-  const [grpcPort, uiPort, httpPort, metricsPort] = (await freePorts(4)) as [number, number, number, number];
+  const [grpcPort, uiPort, httpPort, metricsPort] = options.ports ?? ((await freePorts(4)) as [number, number, number, number]);
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',

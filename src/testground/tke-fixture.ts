@@ -164,6 +164,14 @@ export const TKE_FIXTURE_CONFIG: Record<TkeConsumer, Record<string, string>> = {
   },
 };
 
+/** The port on which the TKE stand-in answers (health, the configuration it read, PromQL). */
+export const TKE_STANDIN_PORT = 8080;
+
+/** The image of a consumer, as TKE's installer deploys it; on the real node, the TKE stand-in answers to it. */
+export function tkeConsumerImage(name: TkeConsumer): string {
+  return `registry.tke.com/library/${name}-amd64:v1.9.2`;
+}
+
 function configMap(name: TkeConsumer, namespace: string): k8s.V1ConfigMap {
   return {
     apiVersion: 'v1',
@@ -188,8 +196,11 @@ function deployment(name: TkeConsumer, namespace: string): k8s.V1Deployment {
           containers: [
             {
               name,
-              image: `registry.tke.com/library/${name}-amd64:v1.9.2`,
+              image: tkeConsumerImage(name),
               args: [`-C=/app/conf/${name}.toml`],
+              // What the TKE stand-in serves on the real node (kwok's pods only pretend).
+              ports: [{ name: 'http', containerPort: TKE_STANDIN_PORT }],
+              readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
               volumeMounts: [{ name: `${name}-volume`, mountPath: '/app/conf' }],
               resources: { requests: { cpu: '50m', memory: '128Mi' } },
             },

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readCoordinates, type TestGroundCoordinates } from '../../src/testground/coordinates';
-import { isAlive } from '../../src/testground/ground';
+import { isAlive } from '../../src/testground/process';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(120_000);

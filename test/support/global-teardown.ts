@@ -1,4 +1,4 @@
-import { isAlive } from '../../src/testground/ground';
+import { isAlive } from '../../src/testground/process';
 
 /** Stops the test ground the global setup started, and waits until it is gone. */
 export default async function globalTeardown(): Promise<void> {
