@@ -1,24 +1,29 @@
 /**
  * The test ground leaves nothing behind: stopped politely or killed outright,
- * its servers end with it. Each test starts a second test ground beside the
- * one the global setup started, which also shows that two can coexist.
+ * its processes end with it, and the host's network devices, addresses,
+ * routes, iptables rules, mounts, cgroups and kernel settings are as they were
+ * before it started. Each test starts a second test ground beside the one the
+ * global setup started, which also shows that two can coexist.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { readCoordinates, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { isAlive } from '../../src/testground/process';
+import { eventually } from '../support/api-server';
+import { hostState, namespacesOf, processesIn } from '../support/host-state';
 import { testGround } from '../support/testground';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const cli = resolve(__dirname, '..', '..', 'dist', 'testground', 'cli.js');
 
 async function startSecondGround(): Promise<{ supervisor: ChildProcess; coordinates: TestGroundCoordinates }> {
   const file = join(mkdtempSync(join(tmpdir(), 'lifecycle-')), 'coordinates.json');
   const supervisor = spawn(process.execPath, [cli, 'up', '--coordinates', file], { stdio: 'ignore', detached: true });
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 120_000;
   while (!existsSync(file)) {
     if (supervisor.exitCode !== null || Date.now() > deadline) throw new Error('second test ground did not start');
     await new Promise((r) => setTimeout(r, 200));
@@ -26,17 +31,29 @@ async function startSecondGround(): Promise<{ supervisor: ChildProcess; coordina
   return { supervisor, coordinates: readCoordinates(file) };
 }
 
-async function allGone(pids: number[], withinMs: number): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  let alive = pids.filter(isAlive);
-  while (alive.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    alive = pids.filter(isAlive);
-  }
-  return alive;
+/** The namespaces of a running test ground: its own PID, network and mount namespaces, and the business cluster's network. */
+function groundNamespaces(c: TestGroundCoordinates): string[] {
+  return [...namespacesOf(c.realNode.netnsPid), ...namespacesOf(c.businessCluster.netnsPid, ['net'])];
 }
 
-test('a second test ground runs beside the first on other ports', async () => {
+/** Waits until nothing of the stopped test ground is left: no process, no namespace, no run directory. */
+async function expectNothingLeft(c: TestGroundCoordinates, namespaces: string[], before: Awaited<ReturnType<typeof hostState>>): Promise<void> {
+  const pids = c.processes.map((p) => p.pid);
+  await eventually('every process and namespace of the test ground was gone', async () => {
+    const left = [...pids.filter(isAlive), ...processesIn(namespaces)];
+    if (left.length > 0) throw new Error(`still running: ${left.join(', ')}`);
+    return true;
+  }, 10_000);
+  // The janitor removes the cgroups and the run directory once the namespaces are gone.
+  const after = await eventually('the host was as before', async () => {
+    const state = await hostState();
+    return JSON.stringify(state) === JSON.stringify(before) && !existsSync(c.runDir) ? state : undefined;
+  }, 10_000).catch(async () => hostState());
+  expect(after).toEqual(before);
+  expect(existsSync(c.runDir)).toBe(false);
+}
+
+test('a second test ground runs beside the first, with a real node and namespaces of its own, on other ports', async () => {
   const first = testGround().coordinates;
   const { supervisor, coordinates: second } = await startSecondGround();
   try {
@@ -46,28 +63,42 @@ test('a second test ground runs beside the first on other ports', async () => {
     for (const address of [second.temporal.address, second.kubernetes.server, second.s3.endpoint, second.temporal.uiUrl]) {
       expect(address).toMatch(/^(https?:\/\/)?127\.0\.0\.1:\d+$/);
     }
-    expect(second.processes.map((p) => p.name).sort()).toEqual(
-      ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'minio', 'temporal'],
-    );
+    expect(second.processes.map((p) => p.name).sort()).toEqual([
+      'business-cluster', 'containerd', 'etcd', 'forward', 'ground-init', 'kube-apiserver', 'kube-controller-manager',
+      'kube-proxy', 'kube-scheduler', 'kubelet', 'kwok', 'local-path-provisioner', 'minio', 'temporal',
+    ]);
+    // Both have a real node at the same address, each in a network namespace of its own.
+    expect(second.realNode.ip).toBe(first.realNode.ip);
+    expect(groundNamespaces(second)).not.toEqual(groundNamespaces(first));
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(second.kubernetes.kubeconfig);
+    const node = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: second.realNode.name });
+    expect(node.status?.conditions?.find((cond) => cond.type === 'Ready')?.status).toBe('True');
   } finally {
+    const exited = new Promise((r) => supervisor.once('exit', r));
     supervisor.kill('SIGINT');
+    await exited;
   }
 });
 
-test('Ctrl-C stops every server and removes the run directory', async () => {
+test('Ctrl-C stops every process, and the host is as it was before the test ground started', async () => {
+  const before = await hostState();
   const { supervisor, coordinates } = await startSecondGround();
+  const namespaces = groundNamespaces(coordinates);
   const pids = coordinates.processes.map((p) => p.pid);
   expect(pids.filter(isAlive)).toEqual(pids);
+  expect((await hostState()).cgroups).toEqual(expect.arrayContaining([`cpu/${coordinates.realNode.cgroupRoot}`]));
   const exited = new Promise<number | null>((r) => supervisor.once('exit', (code) => r(code)));
   supervisor.kill('SIGINT');
   expect(await exited).toBe(0);
-  expect(await allGone(pids, 5_000)).toEqual([]);
-  expect(existsSync(coordinates.runDir)).toBe(false);
+  await expectNothingLeft(coordinates, namespaces, before);
 });
 
-test('killing the supervisor outright (SIGKILL) still leaves no server behind', async () => {
+test('killed outright (SIGKILL), the test ground still leaves nothing behind', async () => {
+  const before = await hostState();
   const { supervisor, coordinates } = await startSecondGround();
-  const pids = coordinates.processes.map((p) => p.pid);
+  const namespaces = groundNamespaces(coordinates);
+  expect(processesIn(namespaces).length).toBeGreaterThan(10);
   supervisor.kill('SIGKILL');
-  expect(await allGone(pids, 5_000)).toEqual([]);
+  await expectNothingLeft(coordinates, namespaces, before);
 });

@@ -9,7 +9,14 @@ import { S3Client } from '../../src/s3/client';
 import { codecKeyOf, workerConfigOn } from '../../src/testground/coordinates';
 import { checkWorker } from '../../src/workflows';
 import { createWorker } from '../../src/worker';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { onRealNode } from '../../src/testground/node/addons';
+import { BUSYBOX_IMAGE } from '../../src/testground/node/images';
+import { eventually } from '../support/api-server';
 import { freshNamespace, testGround } from '../support/testground';
+
+const run = promisify(execFile);
 
 jest.setTimeout(120_000);
 
@@ -35,8 +42,8 @@ function workload(kind: 'Deployment' | 'StatefulSet', namespace: string, name: s
 
 describe('Kubernetes with kwok nodes', () => {
   test('the fake nodes are Ready and have loopback InternalIPs only', async () => {
-    const nodes = await kc.makeApiClient(k8s.CoreV1Api).listNode();
-    expect(nodes.items.length).toBeGreaterThanOrEqual(3);
+    const nodes = await kc.makeApiClient(k8s.CoreV1Api).listNode({ labelSelector: 'type=kwok' });
+    expect(nodes.items.length).toBe(3);
     for (const node of nodes.items) {
       expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
       const ips = node.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address) ?? [];
@@ -68,6 +75,53 @@ describe('Kubernetes with kwok nodes', () => {
     expect(sts.status?.readyReplicas).toBe(2);
     const pods = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace });
     expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual(['db-0', 'db-1']);
+  });
+});
+
+describe('the real node', () => {
+  test('is Ready with kubelet and containerd of the pinned versions, at its address inside the test ground', async () => {
+    const node = await kc.makeApiClient(k8s.CoreV1Api).readNode({ name: coordinates.realNode.name });
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address).toBe(coordinates.realNode.ip);
+    expect(node.status?.nodeInfo).toMatchObject({ kubeletVersion: coordinates.versions.kubernetes, containerRuntimeVersion: 'containerd://1.6.20' });
+    expect(node.metadata?.labels).toMatchObject({ type: 'real', 'node-role.kubernetes.io/master': '' });
+  });
+
+  test('its network exists only inside the test ground, with no default route and a drop rule for anything else', async () => {
+    const inside = (command: string, ...args: string[]) =>
+      run('nsenter', ['-t', String(coordinates.realNode.netnsPid), '-n', '--', command, ...args]).then((r) => r.stdout);
+    expect(await inside('ip', '-o', 'addr')).toContain(`inet ${coordinates.realNode.ip}/`);
+    expect(await inside('ip', 'route')).not.toMatch(/^default/m);
+    expect(await inside('iptables', '-S', 'TESTGROUND-CONTAIN')).toMatch(/-A TESTGROUND-CONTAIN -j DROP$/m);
+    expect((await run('ip', ['-o', 'addr'])).stdout).not.toContain(coordinates.realNode.ip);
+  });
+
+  test('a pod there resolves cluster names through CoreDNS and nothing outside the cluster domain', async () => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const name = `dns-${Date.now().toString(36)}`;
+    await core.createNamespace({ body: { metadata: { name, annotations: onRealNode } } });
+    await core.createNamespacedPod({
+      namespace: name,
+      body: {
+        metadata: { name },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{
+            name,
+            image: BUSYBOX_IMAGE,
+            imagePullPolicy: 'Never',
+            command: ['sh', '-c', 'nslookup kubernetes.default.svc.cluster.local && ! nslookup example.com'],
+          }],
+        },
+      },
+    });
+    const phase = await eventually('the pod finished', async () => {
+      const pod = await core.readNamespacedPod({ name, namespace: name });
+      return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' ? pod.status.phase : undefined;
+    }, 60_000);
+    const log = await core.readNamespacedPodLog({ name, namespace: name });
+    expect({ phase, log }).toMatchObject({ phase: 'Succeeded', log: expect.stringContaining('10.96.0.1') });
+    await core.deleteNamespace({ name });
   });
 });
 

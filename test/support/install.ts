@@ -3,13 +3,14 @@
  * in-process worker, an encrypting client and the seed's request aimed at the
  * test ground's MinIO.
  */
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { codecKeyOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
-import { seedRequestOn, type SeedRequest } from '../../src/testground/seed-request';
+import { onRealNode } from '../../src/testground/node/addons';
+import { seedRequestOn, type NodeKind, type SeedRequest } from '../../src/testground/seed-request';
 import { installTkeFixture } from '../../src/testground/tke-fixture';
 import type { InstallInput } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
@@ -23,16 +24,22 @@ try {
   // already installed by an earlier test file
 }
 
-/** A fresh namespace holding the TKE fixture. */
-export async function tkeNamespace(kc: k8s.KubeConfig, prefix: string): Promise<string> {
+/**
+ * A fresh namespace holding the TKE fixture. Its pods run on kwok's fake
+ * nodes, or on the real node (the namespace's PodNodeSelector annotation says which).
+ */
+export async function tkeNamespace(kc: k8s.KubeConfig, prefix: string, node: NodeKind = 'kwok'): Promise<string> {
   const namespace = `${prefix}-${Date.now().toString(36)}`;
+  if (node === 'real') {
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: namespace, annotations: onRealNode } } });
+  }
   await installTkeFixture(kc, namespace);
   return namespace;
 }
 
 /** The seed's request with its bucket on the test ground's MinIO, changed by `edit`. */
-export function seedRequest(c: TestGroundCoordinates, edit: (request: SeedRequest) => void = () => {}): SeedRequest {
-  const request = seedRequestOn(c);
+export function seedRequest(c: TestGroundCoordinates, edit: (request: SeedRequest) => void = () => {}, node: NodeKind = 'kwok'): SeedRequest {
+  const request = seedRequestOn(c, node);
   edit(request);
   return request;
 }
@@ -64,6 +71,11 @@ export function installInputFor(
   };
 }
 
+/** A client of the test ground's Temporal that encrypts payloads as the installer does. */
+export function connectTestClient(c: TestGroundCoordinates): Promise<Client> {
+  return connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+}
+
 export interface RunningWorker {
   client: Client;
   taskQueue: string;
@@ -75,7 +87,7 @@ export async function startWorkerAndClient(c: TestGroundCoordinates, name: strin
   const taskQueue = `${name}-${Date.now().toString(36)}`;
   const worker: Worker = await createWorker(workerConfigOn(c, taskQueue));
   const running = worker.run();
-  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  const client = await connectTestClient(c);
   return {
     client,
     taskQueue,

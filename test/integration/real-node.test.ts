@@ -1,0 +1,182 @@
+/**
+ * The seed's example installs onto the real node: every Thanos component runs
+ * the real binary built here, becomes Ready by its own probes and does its
+ * job against the bucket, and a series scraped by a business cluster's
+ * Prometheus reaches tke-monitor through the addresses the install wrote.
+ * Everything is asserted through the components' own HTTP APIs.
+ */
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parse as parseToml } from '@iarna/toml';
+import { startInstall, startUninstall } from '../../src/client/installs';
+import { DEFAULT_THANOS_IMAGE } from '../../src/request/defaults';
+import { startGroundWorker } from '../../src/testground/ground-worker';
+import { startBusinessPrometheus } from '../../src/testground/node/business-cluster';
+import type { ManagedProcess } from '../../src/testground/process';
+import { TKE_STANDIN_PORT } from '../../src/testground/tke-fixture';
+import { installThanos, uninstallThanos } from '../../src/workflows';
+import { apiServerGet, apiServerGetJson, eventually } from '../support/api-server';
+import { connectTestClient, installInputFor, seedRequest, tkeNamespace } from '../support/install';
+import { testGround } from '../support/testground';
+
+jest.setTimeout(300_000);
+
+const { coordinates: c, kc } = testGround();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const clusterName = `real-${Date.now().toString(36)}`;
+/** The business cluster's external label: only this test's series carry it. */
+const businessCluster = `cls-${Date.now().toString(36)}`;
+const seriesQuery = `up{cluster="${businessCluster}"}`;
+
+let namespace: string;
+let worker: ManagedProcess;
+let client: Awaited<ReturnType<typeof connectTestClient>>;
+let prometheus: ManagedProcess | undefined;
+let taskQueue: string;
+let standinBefore: { status: number; body: string };
+let installed: Awaited<ReturnType<typeof installThanos>>;
+
+interface PromResponse<T> { status: string; data: T }
+
+const podProxy = (pod: string, port: number, path: string): string =>
+  `/api/v1/namespaces/${namespace}/pods/${pod}:${port}/proxy${path}`;
+const queryApi = (path: string): string => `/api/v1/namespaces/${namespace}/services/http:thanos-query:9090/proxy${path}`;
+
+/** The running pod that matches a label selector. */
+async function podOf(labelSelector: string): Promise<string> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector });
+  const running = pods.items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+  if (!running?.metadata?.name) throw new Error(`no running pod with ${labelSelector}`);
+  return running.metadata.name;
+}
+const thanosPod = (component: string): Promise<string> => podOf(`app.kubernetes.io/name=thanos-${component}`);
+
+/** What the tke-monitor-api stand-in answers for the business cluster's series. */
+async function askTkeMonitor(): Promise<{ status: number; body: string }> {
+  return apiServerGet(kc, podProxy(await podOf('app=tke-monitor-api'), TKE_STANDIN_PORT, `/api/v1/query?query=${encodeURIComponent(seriesQuery)}`));
+}
+
+/** A metric's value in a Prometheus text exposition (the sum over its series). */
+function metric(text: string, name: string): number | undefined {
+  const values = text.split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => Number(line.split(' ').pop()));
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
+}
+
+beforeAll(async () => {
+  namespace = await tkeNamespace(kc, 'real', 'real');
+  taskQueue = `real-${Date.now().toString(36)}`;
+  // The worker lives where an installer host in a TKE site lives: on the node's
+  // network, where GLOBAL_NODE_IP and the bucket at the node's address answer.
+  worker = startGroundWorker(c, taskQueue);
+  client = await connectTestClient(c);
+  standinBefore = await askTkeMonitor();
+  const { input, settings } = installInputFor(seedRequest(c, undefined, 'real'), clusterName, namespace, {
+    readinessTimeoutSeconds: 180,
+    rolloutTimeoutSeconds: 120,
+  });
+  const started = await startInstall(client, input, settings, taskQueue);
+  installed = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+});
+
+afterAll(async () => {
+  await prometheus?.stop();
+  if (client && installed) {
+    // Frees the seed's NodePorts and the node's volumes for the tests after this one.
+    const started = await startUninstall(client, { clusterName, namespace, deleteVolumeClaims: true }, taskQueue);
+    await client.workflow.getHandle<typeof uninstallThanos>(started.workflowId).result();
+  }
+  await worker?.stop();
+  await client?.connection.close();
+  if (namespace) await core.deleteNamespace({ name: namespace });
+});
+
+test('the install succeeds with the bucket at the node address and GLOBAL_NODE_IP the real node', () => {
+  expect(installed.phase).toBe('Succeeded');
+  expect(installed.progress.notes.join('\n')).toContain(`GLOBAL_NODE_IP is ${c.realNode.ip}`);
+});
+
+test('all five components run the real Thanos binary on the real node and are Ready by their own probes', async () => {
+  const pods = (await core.listNamespacedPod({ namespace })).items.filter((p) => p.metadata?.name?.startsWith('thanos-'));
+  expect(pods.map((p) => p.metadata?.labels?.['app.kubernetes.io/component']).sort()).toEqual(['compact', 'query', 'receive', 'rule', 'store']);
+  for (const pod of pods) {
+    const name = pod.metadata?.name as string;
+    const status = pod.status?.containerStatuses?.[0];
+    expect({ name, node: pod.spec?.nodeName, image: status?.image, ready: status?.ready, restarts: status?.restartCount })
+      .toEqual({ name, node: c.realNode.name, image: DEFAULT_THANOS_IMAGE, ready: true, restarts: 0 });
+    const port = pod.metadata?.labels?.['app.kubernetes.io/component'] === 'query' ? 9090 : 10902;
+    expect(await apiServerGet(kc, podProxy(name, port, '/-/ready'))).toMatchObject({ status: 200 });
+    // The binary is the one built here, as Thanos builds its releases.
+    const metrics = (await apiServerGet(kc, podProxy(name, port, '/metrics'))).body;
+    expect(metrics).toMatch(/thanos_build_info\{[^}]*tags="netgo,slicelabels"[^}]*version="0\.42\.4"/);
+  }
+});
+
+test('Query lists Receive, Store and Rule among its stores', async () => {
+  const stores = await eventually('Query listed receive, store and rule', async () => {
+    const answer = await apiServerGetJson<PromResponse<Record<string, { name: string; lastError: string | null }[]>>>(kc, queryApi('/api/v1/stores'));
+    const healthy = Object.entries(answer.data).filter(([, list]) => list.some((s) => s.lastError === null)).map(([type]) => type);
+    return ['receive', 'rule', 'store'].every((t) => healthy.includes(t)) ? healthy : undefined;
+  }, 90_000);
+  expect(stores).toEqual(expect.arrayContaining(['receive', 'rule', 'store']));
+});
+
+test('Store has synced the bucket', async () => {
+  const store = await thanosPod('store');
+  const text = (await apiServerGet(kc, podProxy(store, 10902, '/metrics'))).body;
+  expect(metric(text, 'thanos_blocks_meta_syncs_total')).toBeGreaterThan(0);
+  expect(metric(text, 'thanos_blocks_meta_sync_failures_total')).toBe(0);
+});
+
+test('Compact runs against the bucket and has not halted', async () => {
+  const compact = await thanosPod('compact');
+  const text = await eventually('Compact finished an iteration', async () => {
+    const body = (await apiServerGet(kc, podProxy(compact, 10902, '/metrics'))).body;
+    return (metric(body, 'thanos_compact_iterations_total') ?? 0) > 0 ? body : undefined;
+  }, 60_000);
+  expect(metric(text, 'thanos_compact_halted')).toBe(0);
+  expect(metric(text, 'thanos_objstore_bucket_operations_total')).toBeGreaterThan(0);
+  expect(metric(text, 'thanos_objstore_bucket_operation_failures_total')).toBe(0);
+});
+
+test('Rule evaluates its rule groups against Query and reports them healthy', async () => {
+  const rule = await thanosPod('rule');
+  type Rules = { name: string; health: string; lastError?: string; lastEvaluation: string }[];
+  type Groups = PromResponse<{ groups: { name: string; rules: Rules }[] }>;
+  const groups = await eventually('every rule was evaluated and healthy', async () => {
+    const answer = await apiServerGetJson<Groups>(kc, podProxy(rule, 10902, '/api/v1/rules'));
+    const unhealthy = answer.data.groups.flatMap((g) => g.rules).filter((r) => r.health !== 'ok');
+    if (unhealthy.length > 0) throw new Error(unhealthy.map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`).join('; '));
+    return answer.data.groups;
+  }, 90_000);
+  expect(groups.map((g) => g.name)).toContain('thanos-compact');
+  for (const r of groups.flatMap((g) => g.rules)) expect(r.lastEvaluation).not.toMatch(/^0001/);
+});
+
+test('a series scraped by a business cluster\'s Prometheus reaches tke-monitor after the install, and did not before', async () => {
+  // Before: tke-monitor read InfluxDB, which has no such series.
+  expect(standinBefore.status).not.toBe(200);
+  expect(standinBefore.body).toContain('influxDB');
+
+  // The business cluster gets its remote_write URL as tke-platform-controller hands it out.
+  const platform = await core.readNamespacedConfigMap({ name: 'tke-platform-controller', namespace });
+  const toml = parseToml(platform.data?.['tke-platform-controller.toml'] as string) as { features: { monitor_storage_addresses: string } };
+  const remoteWriteUrl = `${toml.features.monitor_storage_addresses}/api/v1/receive`;
+  expect(remoteWriteUrl).toBe(`http://${c.realNode.ip}:31141/api/v1/receive`);
+  prometheus = await startBusinessPrometheus(c.businessCluster, {
+    remoteWriteUrl,
+    externalLabels: { cluster: businessCluster },
+    dir: join(c.runDir, `business-${businessCluster}`),
+  });
+
+  const answer = await eventually('tke-monitor returned the business cluster\'s series', async () => {
+    const { status, body } = await askTkeMonitor();
+    if (status !== 200) throw new Error(`HTTP ${status}: ${body}`);
+    const parsed = JSON.parse(body) as PromResponse<{ result: { metric: Record<string, string>; value: [number, string] }[] }>;
+    return parsed.data.result.length > 0 ? parsed.data.result : undefined;
+  }, 90_000);
+  expect(answer).toHaveLength(1);
+  expect(answer[0]?.metric).toMatchObject({ __name__: 'up', cluster: businessCluster, job: 'prometheus' });
+  expect(answer[0]?.value[1]).toBe('1');
+});

@@ -1,0 +1,47 @@
+import { request, type RequestOptions } from 'node:https';
+import type * as k8s from '@kubernetes/client-node';
+
+/**
+ * GET a path of the Kubernetes API server, such as a service or pod proxy
+ * (`/api/v1/namespaces/NS/services/http:NAME:PORT/proxy/...`), with the
+ * kubeconfig's credentials: how the tests reach HTTP APIs inside the cluster.
+ */
+export async function apiServerGet(kc: k8s.KubeConfig, path: string): Promise<{ status: number; body: string }> {
+  const server = new URL(kc.getCurrentCluster()?.server ?? '');
+  const options: RequestOptions = { method: 'GET', hostname: server.hostname, port: server.port, path, timeout: 10_000 };
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const req = request(options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GET through the API server and parse the answer as JSON; fails on any status but 200. */
+export async function apiServerGetJson<T>(kc: k8s.KubeConfig, path: string): Promise<T> {
+  const { status, body } = await apiServerGet(kc, path);
+  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}: ${body.slice(0, 300)}`);
+  return JSON.parse(body) as T;
+}
+
+/** Polls `probe` until it returns a value (not undefined); the last error or value explains a timeout. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting until ${what}${last ? ` (last: ${last})` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
