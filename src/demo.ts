@@ -4,23 +4,30 @@
  * defaults. Provisions the local test ground (building it on first use),
  * makes its cluster look like a TKE global cluster, starts the worker and the
  * API, submits the design proposal's example request over HTTP, follows its
- * progress, and prints the Web UI link and what changed in the cluster.
+ * progress onto the real node, prints the Web UI link and what changed in the
+ * cluster, then shows a business cluster's sample travel from its Prometheus
+ * through Receive's NodePort and Thanos Query to tke-monitor.
  * `--keep` leaves everything running until Ctrl-C.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
 import { buildApi } from './api/server';
 import { InstallerApi } from './client/api-client';
 import { connectClient } from './client/installs';
 import { followProgress } from './cli/progress-display';
-import { codecKeyOf, workerConfigOn } from './testground/coordinates';
+import { TKE_NAMESPACE } from './request/defaults';
+import { codecKeyOf } from './testground/coordinates';
+import { businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from './testground/data-path';
 import { startTestGround } from './testground/ground';
+import { startGroundWorker } from './testground/ground-worker';
+import { startBusinessPrometheus } from './testground/node/business-cluster';
+import { binPath } from './testground/paths';
+import type { ManagedProcess } from './testground/process';
 import { seedRequestOn } from './testground/seed-request';
 import { installTkeFixture, TKE_CONSUMERS } from './testground/tke-fixture';
 import { TASK_QUEUE } from './workflows/contracts';
-import { createWorker } from './worker';
 
 /** What the install changed, read back from the cluster. */
 async function clusterSummary(kc: k8s.KubeConfig): Promise<string[]> {
@@ -46,50 +53,72 @@ async function clusterSummary(kc: k8s.KubeConfig): Promise<string[]> {
   return lines;
 }
 
+/** The business cluster's external label in the demo: its series carry it all the way to tke-monitor. */
+const DEMO_BUSINESS_CLUSTER = 'cls-business-demo';
+
 async function demo(options: { keep?: boolean }): Promise<void> {
   const started = Date.now();
   const say = (text: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${text}\n`);
-  say('starting the local test ground: Temporal dev server, Kubernetes with kwok nodes, MinIO');
+  say('starting the local test ground: Temporal dev server, Kubernetes with a real node (and kwok nodes), MinIO');
   const ground = await startTestGround();
   const c = ground.coordinates;
+  let worker: ManagedProcess | undefined;
+  let prometheus: ManagedProcess | undefined;
   try {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(c.kubernetes.kubeconfig);
-    say(`making it a TKE global cluster: namespace tke with ${TKE_CONSUMERS.join(', ')}`);
+    say(`making it a TKE global cluster: namespace tke on node ${c.realNode.name} (${c.realNode.ip}) with ${TKE_CONSUMERS.join(', ')}`);
     await installTkeFixture(kc);
-    say('starting the worker and the API');
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    const worker = await createWorker(workerConfigOn(c, TASK_QUEUE));
-    const running = worker.run();
+    say(`starting the worker on the node's network, as an installer host, and the API`);
+    worker = startGroundWorker(c, TASK_QUEUE, 'worker');
     const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
     const token = randomBytes(24).toString('hex');
     const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, logLevel: 'warn' });
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const api = new InstallerApi(apiUrl, token);
-      say(`POST ${apiUrl}/api/cluster with the proposal's example request`);
-      const answer = await api.install(seedRequestOn(c));
+      say(`POST ${apiUrl}/api/cluster with the proposal's example request (bucket and GLOBAL_NODE_IP at ${c.realNode.ip})`);
+      const answer = await api.install(seedRequestOn(c, 'real'));
       if (answer.httpStatus !== 202) throw new Error(`the API refused the request: HTTP ${answer.httpStatus} ${JSON.stringify(answer.body)}`);
       const progress = await followProgress(api, answer.body.clusterName, { stdout: process.stdout, stderr: process.stdout, stdin: process.stdin }, Boolean(process.stdout.isTTY));
       process.stdout.write(`\nWeb UI: ${answer.body.webUiUrl}\n`);
       if (progress.status !== 'Success') throw new Error(`the install ended ${progress.status}:\n${progress.data}`);
       process.stdout.write(`${[...(await clusterSummary(kc)), ...(progress.notes ?? []).map((n) => `  note: ${n}`)].join('\n')}\n\n`);
-      say('Success: Thanos is installed on the TKE global cluster');
+
+      const remoteWriteUrl = await businessRemoteWriteUrl(kc, TKE_NAMESPACE);
+      say(`a business cluster's Prometheus (${c.businessCluster.ip}, outside the global cluster) remote-writes to ${remoteWriteUrl}, as tke-platform-controller.toml now says`);
+      prometheus = await startBusinessPrometheus(c.businessCluster, {
+        remoteWriteUrl,
+        externalLabels: { cluster: DEMO_BUSINESS_CLUSTER },
+        dir: join(c.runDir, 'business-cluster'),
+      });
+      const promql = `up{cluster="${DEMO_BUSINESS_CLUSTER}"}`;
+      const sent = Date.now();
+      const [sample] = await waitForSamplesAtTkeMonitor(kc, TKE_NAMESPACE, promql, 120_000);
+      say(`tke-monitor-api asked Thanos Query and answered ${promql} = ${sample?.value[1]} (${((Date.now() - sent) / 1000).toFixed(1)}s after the business cluster started writing)`);
+      say('Success: Thanos is installed on the TKE global cluster, and business clusters\' samples reach tke-monitor');
       if (options.keep) {
-        process.stdout.write(`--keep: API ${apiUrl} (token ${token}), KUBECONFIG=${c.kubernetes.kubeconfig}; Ctrl-C stops everything.\n`);
+        process.stdout.write([
+          '--keep: everything runs until Ctrl-C. From this host:',
+          `  API      ${apiUrl} (Authorization: Bearer ${token})`,
+          `  Web UI   ${c.temporal.uiUrl}`,
+          `  kubectl  KUBECONFIG=${c.kubernetes.kubeconfig} ${binPath('kubectl')} get pods -n tke`,
+          `  inside   nsenter -t ${c.realNode.netnsPid} -n <command> (GLOBAL_NODE_IP ${c.realNode.ip} and the bucket live there)`,
+          '',
+        ].join('\n'));
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
+        say('stopping');
       }
     } finally {
       await app.close();
-      worker.shutdown();
-      await running;
       await client.connection.close();
-      await worker.connection?.close();
     }
   } finally {
+    await prometheus?.stop();
+    await worker?.stop();
     await ground.stop();
   }
 }

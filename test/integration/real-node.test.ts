@@ -7,15 +7,15 @@
  */
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parse as parseToml } from '@iarna/toml';
 import { startInstall, startUninstall } from '../../src/client/installs';
 import { DEFAULT_THANOS_IMAGE } from '../../src/request/defaults';
 import { startGroundWorker } from '../../src/testground/ground-worker';
 import { startBusinessPrometheus } from '../../src/testground/node/business-cluster';
 import type { ManagedProcess } from '../../src/testground/process';
-import { TKE_STANDIN_PORT } from '../../src/testground/tke-fixture';
 import { installThanos, uninstallThanos } from '../../src/workflows';
-import { apiServerGet, apiServerGetJson, eventually } from '../support/api-server';
+import { apiServerGet, apiServerGetJson } from '../../src/kube/proxy';
+import { askTkeMonitor, businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../../src/testground/data-path';
+import { eventually } from '../support/eventually';
 import { connectTestClient, installInputFor, seedRequest, tkeNamespace } from '../support/install';
 import { testGround } from '../support/testground';
 
@@ -42,18 +42,12 @@ const podProxy = (pod: string, port: number, path: string): string =>
   `/api/v1/namespaces/${namespace}/pods/${pod}:${port}/proxy${path}`;
 const queryApi = (path: string): string => `/api/v1/namespaces/${namespace}/services/http:thanos-query:9090/proxy${path}`;
 
-/** The running pod that matches a label selector. */
-async function podOf(labelSelector: string): Promise<string> {
-  const pods = await core.listNamespacedPod({ namespace, labelSelector });
+/** The running pod of a Thanos component. */
+async function thanosPod(component: string): Promise<string> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=thanos-${component}` });
   const running = pods.items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
-  if (!running?.metadata?.name) throw new Error(`no running pod with ${labelSelector}`);
+  if (!running?.metadata?.name) throw new Error(`no running pod of thanos-${component}`);
   return running.metadata.name;
-}
-const thanosPod = (component: string): Promise<string> => podOf(`app.kubernetes.io/name=thanos-${component}`);
-
-/** What the tke-monitor-api stand-in answers for the business cluster's series. */
-async function askTkeMonitor(): Promise<{ status: number; body: string }> {
-  return apiServerGet(kc, podProxy(await podOf('app=tke-monitor-api'), TKE_STANDIN_PORT, `/api/v1/query?query=${encodeURIComponent(seriesQuery)}`));
 }
 
 /** A metric's value in a Prometheus text exposition (the sum over its series). */
@@ -71,7 +65,7 @@ beforeAll(async () => {
   // network, where GLOBAL_NODE_IP and the bucket at the node's address answer.
   worker = startGroundWorker(c, taskQueue);
   client = await connectTestClient(c);
-  standinBefore = await askTkeMonitor();
+  standinBefore = await askTkeMonitor(kc, namespace, seriesQuery);
   const { input, settings } = installInputFor(seedRequest(c, undefined, 'real'), clusterName, namespace, {
     readinessTimeoutSeconds: 180,
     rolloutTimeoutSeconds: 120,
@@ -160,9 +154,7 @@ test('a series scraped by a business cluster\'s Prometheus reaches tke-monitor a
   expect(standinBefore.body).toContain('influxDB');
 
   // The business cluster gets its remote_write URL as tke-platform-controller hands it out.
-  const platform = await core.readNamespacedConfigMap({ name: 'tke-platform-controller', namespace });
-  const toml = parseToml(platform.data?.['tke-platform-controller.toml'] as string) as { features: { monitor_storage_addresses: string } };
-  const remoteWriteUrl = `${toml.features.monitor_storage_addresses}/api/v1/receive`;
+  const remoteWriteUrl = await businessRemoteWriteUrl(kc, namespace);
   expect(remoteWriteUrl).toBe(`http://${c.realNode.ip}:31141/api/v1/receive`);
   prometheus = await startBusinessPrometheus(c.businessCluster, {
     remoteWriteUrl,
@@ -170,13 +162,8 @@ test('a series scraped by a business cluster\'s Prometheus reaches tke-monitor a
     dir: join(c.runDir, `business-${businessCluster}`),
   });
 
-  const answer = await eventually('tke-monitor returned the business cluster\'s series', async () => {
-    const { status, body } = await askTkeMonitor();
-    if (status !== 200) throw new Error(`HTTP ${status}: ${body}`);
-    const parsed = JSON.parse(body) as PromResponse<{ result: { metric: Record<string, string>; value: [number, string] }[] }>;
-    return parsed.data.result.length > 0 ? parsed.data.result : undefined;
-  }, 90_000);
-  expect(answer).toHaveLength(1);
-  expect(answer[0]?.metric).toMatchObject({ __name__: 'up', cluster: businessCluster, job: 'prometheus' });
-  expect(answer[0]?.value[1]).toBe('1');
+  const samples = await waitForSamplesAtTkeMonitor(kc, namespace, seriesQuery, 90_000);
+  expect(samples).toHaveLength(1);
+  expect(samples[0]?.metric).toMatchObject({ __name__: 'up', cluster: businessCluster, job: 'prometheus' });
+  expect(samples[0]?.value[1]).toBe('1');
 });

@@ -6,13 +6,13 @@
  * global setup started, which also shows that two can coexist.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { readCoordinates, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { isAlive } from '../../src/testground/process';
-import { eventually } from '../support/api-server';
+import { eventually } from '../support/eventually';
 import { hostState, namespacesOf, processesIn } from '../support/host-state';
 import { testGround } from '../support/testground';
 
@@ -101,4 +101,36 @@ test('killed outright (SIGKILL), the test ground still leaves nothing behind', a
   expect(processesIn(namespaces).length).toBeGreaterThan(10);
   supervisor.kill('SIGKILL');
   await expectNothingLeft(coordinates, namespaces, before);
+});
+
+test('a part that fails to start stops the run, naming the part and its reason, and tears down everything else', async () => {
+  const before = await hostState();
+  // A containerd that cannot start, found first on the PATH.
+  const bin = mkdtempSync(join(tmpdir(), 'broken-containerd-'));
+  writeFileSync(join(bin, 'containerd'), '#!/bin/sh\necho "containerd: failed to load the CRI plugin (broken on purpose)" >&2\nexit 1\n', { mode: 0o755 });
+  const supervisor = spawn(process.execPath, [cli, 'up', '--coordinates', join(bin, 'coordinates.json')], {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  supervisor.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((r) => supervisor.once('exit', r));
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/containerd: containerd exited with code 1 before it answered on its socket/);
+  expect(stderr).toContain('broken on purpose');
+  expect(existsSync(join(bin, 'coordinates.json'))).toBe(false);
+  // Everything else that had started is gone; the logs stay for the operator.
+  const runDir = /logs kept in (\S+)\/logs/.exec(stderr)?.[1] as string;
+  expect(existsSync(join(runDir, 'logs', 'containerd.log'))).toBe(true);
+  const leftovers = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(runDir);
+    } catch {
+      return false;
+    }
+  });
+  expect(leftovers).toEqual([]);
+  expect(await hostState()).toEqual(before);
+  rmSync(runDir, { recursive: true, force: true });
+  rmSync(bin, { recursive: true, force: true });
 });

@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { onRealNode } from '../../src/testground/node/addons';
 import { BUSYBOX_IMAGE } from '../../src/testground/node/images';
-import { eventually } from '../support/api-server';
+import { eventually } from '../support/eventually';
 import { freshNamespace, testGround } from '../support/testground';
 
 const run = promisify(execFile);

@@ -4,7 +4,8 @@ import type * as k8s from '@kubernetes/client-node';
 /**
  * GET a path of the Kubernetes API server, such as a service or pod proxy
  * (`/api/v1/namespaces/NS/services/http:NAME:PORT/proxy/...`), with the
- * kubeconfig's credentials: how the tests reach HTTP APIs inside the cluster.
+ * kubeconfig's credentials: a way to HTTP APIs inside the cluster from
+ * wherever the kubeconfig works.
  */
 export async function apiServerGet(kc: k8s.KubeConfig, path: string): Promise<{ status: number; body: string }> {
   const server = new URL(kc.getCurrentCluster()?.server ?? '');
@@ -28,20 +29,4 @@ export async function apiServerGetJson<T>(kc: k8s.KubeConfig, path: string): Pro
   const { status, body } = await apiServerGet(kc, path);
   if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}: ${body.slice(0, 300)}`);
   return JSON.parse(body) as T;
-}
-
-/** Polls `probe` until it returns a value (not undefined); the last error or value explains a timeout. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting until ${what}${last ? ` (last: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
