@@ -169,8 +169,12 @@ all=(tools temporal kwok etcd minio local-path-provisioner coredns kubernetes th
 start=$(date +%s)
 for c in "${components[@]}"; do
   case "$c" in
-    tools|temporal|kwok|etcd|minio|local-path-provisioner|coredns|kubernetes|thanos) "build_$c" ;;
+    tools|temporal|kwok|etcd|minio|local-path-provisioner|coredns|kubernetes|thanos) ;;
     *) fail "unknown component '$c' (expected one of: ${all[*]})" ;;
   esac
+  began=$(date +%s)
+  "build_$c"
+  took=$(( $(date +%s) - began ))
+  [ "$took" -lt 2 ] || log "$c: ${took}s"
 done
 [ -n "${TESTGROUND_BUILD_QUIET:-}" ] || log "done in $(( $(date +%s) - start ))s; binaries in $bin"

@@ -39,16 +39,19 @@ export interface ImageSpec {
 
 const BUSYBOX = (): string => debPath('busybox-static', 'bin/busybox');
 
-/** busybox and a link for each of its applets, so `sh -c` and friends work. */
-async function busyboxFiles(): Promise<ImageFile[]> {
+/** The applets of the cached busybox (`busybox --list`). */
+export async function busyboxApplets(): Promise<string[]> {
   const { stdout } = await run(BUSYBOX(), ['--list']);
-  const applets = stdout.split('\n').filter((a) => a && a !== 'busybox');
-  return [{ path: 'bin/busybox', from: BUSYBOX(), mode: 0o755 }, ...applets.map((a) => ({ path: `bin/${a}`, linkTo: 'busybox' }))];
+  return stdout.split('\n').filter((a) => a && a !== 'busybox');
 }
 
-/** The images the real node runs: Thanos, the pod sandbox, CoreDNS, busybox and the TKE stand-ins. */
-export async function nodeImages(versions: PinnedVersions): Promise<ImageSpec[]> {
-  const busybox = await busyboxFiles();
+/**
+ * The images the real node runs: Thanos, the pod sandbox, CoreDNS, busybox
+ * and the TKE stand-ins. busybox comes with a link for each of its applets,
+ * so `sh -c` and friends work.
+ */
+export function nodeImages(versions: PinnedVersions, applets: string[]): ImageSpec[] {
+  const busybox: ImageFile[] = [{ path: 'bin/busybox', from: BUSYBOX(), mode: 0o755 }, ...applets.map((a) => ({ path: `bin/${a}`, linkTo: 'busybox' }))];
   return [
     {
       // As Thanos's own image: busybox, /bin/thanos, user 1001.

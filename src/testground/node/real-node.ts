@@ -14,7 +14,7 @@ import { startProcess, waitUntilReady, type ManagedProcess } from '../process';
 import { coreDnsObjects, localPathObjects, localPathProvisionerArgs } from './addons';
 import { createCgroupRoot } from './cgroups';
 import { importImages, startContainerd } from './containerd';
-import { BUSYBOX_IMAGE, coreDnsImage, imageTar, nodeImages } from './images';
+import { BUSYBOX_IMAGE, busyboxApplets, coreDnsImage, imageTar, nodeImages } from './images';
 import { startNodeAgents } from './kubelet';
 import type { GroundNamespaces } from './namespaces';
 import { REAL_NODE_NAME } from './network';
@@ -36,7 +36,7 @@ export async function startContainerRuntime(options: RealNodeOptions): Promise<M
   const logDir = join(options.runDir, 'logs');
   const [containerd, tars] = await Promise.all([
     startContainerd(options.ns, dir, logDir),
-    nodeImages(options.versions).then((specs) => Promise.all(specs.map(imageTar))),
+    busyboxApplets().then((applets) => Promise.all(nodeImages(options.versions, applets).map(imageTar))),
   ]);
   try {
     await importImages(options.ns, tars);
