@@ -105,23 +105,23 @@ go_install() {
 # variables of prometheus/common. Its go.mod has replace directives, which a
 # wrapper module must repeat.
 build_thanos() {
-  have thanos "$THANOS_VERSION" && { cached "thanos $THANOS_VERSION"; return; }
-  log "building thanos $THANOS_VERSION"
+  local version="$THANOS_VERSION-${THANOS_REVISION:0:7}"
+  have thanos "$version" && { cached "thanos $version"; return; }
+  log "building thanos $version"
   local dir="$work/thanos-$THANOS_VERSION"
   wrapper_module "$dir" thanos
   (
     cd "$dir"
-    local info modfile revision
-    info=$(go mod download -json "github.com/thanos-io/thanos@$THANOS_VERSION")
-    modfile=$(sed -n 's/.*"GoMod": "\(.*\)",/\1/p' <<<"$info")
-    revision=$(sed -n 's/.*"Hash": "\(.*\)",*/\1/p' <<<"$info" | head -n 1)
+    local modfile
+    modfile=$(go mod download -json "github.com/thanos-io/thanos@$THANOS_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
     go mod edit -require="github.com/thanos-io/thanos@$THANOS_VERSION"
     sed -n '/^replace (/,/^)/p' "$modfile" >> go.mod
     local v=github.com/prometheus/common/version
-    go build -tags netgo,slicelabels -ldflags "-s -w -X $v.Version=${THANOS_VERSION#v} -X $v.Revision=${revision:-unknown} -X $v.Branch=HEAD -X $v.BuildUser=testground@build -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" \
+    go build -tags netgo,slicelabels \
+      -ldflags "-s -w -X $v.Version=${THANOS_VERSION#v} -X $v.Revision=$THANOS_REVISION -X $v.Branch=HEAD -X $v.BuildUser=testground@build -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" \
       -o out/thanos github.com/thanos-io/thanos/cmd/thanos
-  ) || fail "thanos $THANOS_VERSION: go build of the wrapper module in $dir failed (see above)"
-  publish thanos "$THANOS_VERSION" "$dir/out/thanos"
+  ) || fail "thanos $version: go build of the wrapper module in $dir failed (see above)"
+  publish thanos "$version" "$dir/out/thanos"
 }
 
 # CoreDNS from the project's own main (scripts/testground/coredns), which links

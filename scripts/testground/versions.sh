@@ -14,6 +14,9 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 CHROMIUM_VERSION=156.0.8078.114-1~deb12u1
 # The real node. kubelet and kube-proxy come from the Kubernetes build above.
 THANOS_VERSION=v0.42.4
+# The upstream commit of that tag, for the binary's version information (the
+# module proxy does not carry it).
+THANOS_REVISION=45c4f39487e1653e606307d3952a6259fb96acae
 COREDNS_VERSION=v1.14.7
 LOCAL_PATH_PROVISIONER_VERSION=v0.0.30
 # Debian bookworm packages: installed (as root) when missing.

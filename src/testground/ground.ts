@@ -134,8 +134,12 @@ export async function startTestGround(): Promise<RunningTestGround> {
     const nodeOptions = { ns, runDir, versions, cgroupRoot };
     const containerRuntime = startContainerRuntime(nodeOptions);
     const controlPlane = startControlPlane(runDir, ns, apiPort as number);
+    // Each part's processes are recorded as soon as it is up, so a failure elsewhere stops them too.
     const settled = await Promise.allSettled([
-      startTemporal(runDir, { codecEndpoint, ports: temporalPorts as [number, number, number, number] }),
+      startTemporal(runDir, { codecEndpoint, ports: temporalPorts as [number, number, number, number] }).then((t) => {
+        hostProcesses.push(t.process);
+        return t;
+      }),
       (async () => {
         const [cp, containerd] = allStarted(await Promise.allSettled([controlPlane, containerRuntime]).then(
           ([a, b]) => [['control plane', a], ['containerd', b]] as const,
@@ -144,14 +148,18 @@ export async function startTestGround(): Promise<RunningTestGround> {
         groundProcesses.push(...(await joinRealNode(nodeOptions, { ...cp, server: cp.coordinates.server, kubeconfig: cp.coordinates.kubeconfig })));
         return cp.coordinates;
       })(),
-      startMinio(runDir, ns, minioPort as number),
-      createBusinessCluster(ns, logDir),
+      startMinio(runDir, ns, minioPort as number).then((m) => {
+        groundProcesses.push(m.process);
+        return m;
+      }),
+      createBusinessCluster(ns, logDir).then((b) => {
+        groundProcesses.push(b.process);
+        return b;
+      }),
     ]);
     const [temporal, cluster, minio, business] = allStarted([
       ['Temporal dev server', settled[0]], ['Kubernetes and its real node', settled[1]], ['MinIO', settled[2]], ['business cluster', settled[3]],
     ]);
-    hostProcesses.push(temporal.process);
-    groundProcesses.push(minio.process, business.process);
 
     codecServer = await buildCodecServer({
       codec: new AesGcmPayloadCodec({ id: 'default', key: Buffer.from(codecKey, 'base64') }),

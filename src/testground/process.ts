@@ -139,3 +139,13 @@ export function isAlive(pid: number): boolean {
 export async function stopAll(processes: ManagedProcess[]): Promise<void> {
   for (const proc of [...processes].reverse()) await proc.stop();
 }
+
+/** The first child of `pid` that runs the command `name` (by its kernel command name), if any yet. */
+export function childRunning(pid: number, name: string): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+    return children.find((child) => readFileSync(`/proc/${child}/comm`, 'utf8').trim() === name);
+  } catch {
+    return undefined;
+  }
+}

@@ -5,13 +5,13 @@
  * Prometheus (Debian's, in agent mode) remote-writes to the URL
  * tke-platform-controller hands out.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import { debPath } from '../paths';
-import { startProcess, waitUntilReady, type ManagedProcess } from '../process';
+import { childRunning, startProcess, waitUntilReady, type ManagedProcess } from '../process';
 import type { GroundNamespaces } from './namespaces';
 import { BUSINESS_CLUSTER_IP, NODE_BRIDGE, NODE_LAN_PREFIX } from './network';
 
@@ -21,15 +21,6 @@ export interface BusinessClusterCoordinates {
   /** A process (as the host sees it) whose network namespace is the business cluster's. */
   netnsPid: number;
   ip: string;
-}
-
-function childPid(pid: number): number | undefined {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return children ? Number(children.split(' ')[0]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -47,10 +38,8 @@ export async function createBusinessCluster(ns: GroundNamespaces, logDir: string
   let netnsPid: number | undefined;
   await waitUntilReady(holder, 'its network namespace existed', async () => {
     // nsenter forks into the PID namespace; its child becomes `sleep` once unshare has run.
-    const child = holder.pid === undefined ? undefined : childPid(holder.pid);
-    if (child === undefined || readFileSync(`/proc/${child}/comm`, 'utf8').trim() !== 'sleep') return false;
-    netnsPid = child;
-    return true;
+    netnsPid = holder.pid === undefined ? undefined : childRunning(holder.pid, 'sleep');
+    return netnsPid !== undefined;
   }, 10_000);
   const pid = netnsPid as number;
   const inNode = (script: string) => run('nsenter', ['-t', String(ns.initPid), '-n', '--', 'sh', '-c', script]);

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startProcess, type ManagedProcess } from '../process';
+import { childRunning, startProcess, waitUntilReady, type ManagedProcess } from '../process';
 import { CONTAINED_RANGES, NODE_BRIDGE, NODE_IP, NODE_LAN_PREFIX } from './network';
 
 const run = promisify(execFile);
@@ -49,23 +49,6 @@ export interface GroundNamespaces {
   stop(): Promise<void>;
 }
 
-function childPid(pid: number): number | undefined {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return children ? Number(children.split(' ')[0]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function commandName(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Creates the namespaces. `unshare` runs under the supervisor's death signal
  * and takes its child (the init) down with it, so a supervisor killed outright
@@ -79,19 +62,12 @@ export async function createGroundNamespaces(dir: string, logDir: string): Promi
       '--', TINI, '-w', '--', 'sleep', 'infinity'],
     logDir,
   });
-  const deadline = Date.now() + 10_000;
   let initPid: number | undefined;
-  while (initPid === undefined) {
-    const exit = holder.exitDescription();
-    if (exit !== undefined) {
-      throw new Error(`the kernel refused the test ground's namespaces: unshare ${exit}:\n${holder.logTail()}`);
-    }
-    const child = holder.pid === undefined ? undefined : childPid(holder.pid);
-    if (child !== undefined && commandName(child) === 'tini') initPid = child;
-    else if (Date.now() > deadline) throw new Error(`the test ground's init (tini) did not start within 10 s:\n${holder.logTail()}`);
-    else await new Promise((r) => setTimeout(r, 20));
-  }
-  const pid = initPid;
+  await waitUntilReady(holder, 'its init (tini) ran in the new namespaces', async () => {
+    initPid = holder.pid === undefined ? undefined : childRunning(holder.pid, 'tini');
+    return initPid !== undefined;
+  }, 10_000);
+  const pid = initPid as number;
   const enter = (scope: 'network' | 'all' = 'all'): string[] =>
     scope === 'network' ? ['-t', String(pid), '-n', '--'] : ['-t', String(pid), '-n', '-m', '-p', '--'];
   const exec = async (command: string, args: string[]): Promise<string> => {
@@ -114,8 +90,10 @@ export async function createGroundNamespaces(dir: string, logDir: string): Promi
       } catch {
         // already gone
       }
-      // unshare reaps the init only once the kernel has killed every process in its namespace.
-      await holder.exited;
+      // unshare reaps the init only once the kernel has killed every process
+      // in its namespace. Should that hang, stopping unshare ends the wait.
+      const gone = await Promise.race([holder.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 15_000).unref())]);
+      if (!gone) await holder.stop();
     },
   };
   try {
