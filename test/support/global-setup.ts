@@ -13,11 +13,14 @@ import { COORDINATES_ENV } from '../../src/testground/coordinates';
 
 declare global {
   var testGroundSupervisorPid: number | undefined;
+  /** The directory of the coordinates file this run wrote (it holds keys): removed at teardown. */
+  var testGroundCoordinatesDir: string | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
   if (process.env[COORDINATES_ENV]) return;
-  const file = join(mkdtempSync(join(tmpdir(), 'thanos-testground-coordinates-')), 'coordinates.json');
+  globalThis.testGroundCoordinatesDir = mkdtempSync(join(tmpdir(), 'thanos-testground-coordinates-'));
+  const file = join(globalThis.testGroundCoordinatesDir, 'coordinates.json');
   const cli = resolve(__dirname, '..', '..', 'dist', 'testground', 'cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
   const supervisor = spawn(
