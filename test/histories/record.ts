@@ -1,0 +1,161 @@
+/**
+ * Records the histories of today's workflows on a local test ground, so that
+ * the replay test can show that every later change to the workflow code
+ * still replays them (installs that are running or waiting for the operator
+ * when a new worker version rolls out). Payloads are encrypted with the
+ * test-only key in test/histories/codec-key, which the replay test uses too.
+ *
+ * Usage: npm run record-histories -- NAME_PREFIX   (e.g. v1: writes test/histories/v1-*.json)
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { connectClient, startInstall, startUninstall } from '../../src/client/installs';
+import { validateInstallRequest } from '../../src/request/validate';
+import { readCoordinates, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
+import { startTestGround } from '../../src/testground/ground';
+import { binPath } from '../../src/testground/paths';
+import { seedRequestOn, type SeedRequest } from '../../src/testground/seed-request';
+import { installTkeFixture } from '../../src/testground/tke-fixture';
+import { installThanos, uninstallThanos } from '../../src/workflows';
+import { progressQuery, retryUpdate, rollbackUpdate, type InstallInput } from '../../src/workflows/contracts';
+import type { Progress } from '../../src/workflows/progress';
+import { createWorker } from '../../src/worker';
+
+import { HISTORIES, recordingKey } from './key';
+
+const run = promisify(execFile);
+
+function inputFor(c: TestGroundCoordinates, name: string, namespace: string, edit: (r: SeedRequest) => void = () => {}) {
+  const request = seedRequestOn(c);
+  edit(request);
+  const validated = validateInstallRequest(request);
+  if (!validated.ok || !validated.request.config.monitor.thanos) throw new Error(`invalid request: ${JSON.stringify(validated)}`);
+  const input: InstallInput = {
+    clusterName: name,
+    thanos: validated.request.config.monitor.thanos,
+    globalNodeIp: validated.settings.globalNodeIp,
+    namespace,
+    readinessTimeoutSeconds: 60,
+    rolloutTimeoutSeconds: 60,
+  };
+  return { input, settings: { ...validated.settings, namespace }, request };
+}
+
+async function waitForPhase(handle: WorkflowHandle<typeof installThanos>, phase: Progress['phase']): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while ((await handle.query(progressQuery)).phase !== phase) {
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId} never reached ${phase}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Saves a workflow's history as the Temporal CLI exports it, the format replayers read. */
+async function save(c: TestGroundCoordinates, prefix: string, scenario: string, workflowId: string): Promise<void> {
+  const { stdout } = await run(binPath('temporal'), [
+    'workflow', 'show', '--workflow-id', workflowId, '--address', c.temporal.address, '--namespace', c.temporal.namespace, '--output', 'json',
+  ], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HOME: HISTORIES } });
+  const file = join(HISTORIES, `${prefix}-${scenario}.json`);
+  writeFileSync(file, stdout);
+  process.stdout.write(`${file}: ${(JSON.parse(stdout) as { events: unknown[] }).events.length} events\n`);
+}
+
+async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(c.kubernetes.kubeconfig);
+  const taskQueue = `record-${Date.now().toString(36)}`;
+  const worker = await createWorker({ ...workerConfigOn(c, taskQueue), codecKey: recordingKey() });
+  const running = worker.run();
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: recordingKey() });
+  const stamp = Date.now().toString(36);
+  const namespace = async (name: string): Promise<string> => {
+    const ns = `${name}-${stamp}`;
+    await installTkeFixture(kc, ns);
+    return ns;
+  };
+  const ports = (base: number) => (r: SeedRequest) => {
+    r.config.monitor.thanos.nodePorts = { receiveGrpc: base, receiveHttp: base + 1, receiveRemoteWrite: base + 2 };
+  };
+  const wrongKey = (base: number) => (r: SeedRequest) => {
+    ports(base)(r);
+    r.config.monitor.thanos.bucketConfig.config.secret_key = 'not-the-minio-secret';
+  };
+  try {
+    // Succeeded, then uninstalled.
+    const ok = inputFor(c, `succeeded-${stamp}`, await namespace('succeeded'), ports(32101));
+    const okStarted = await startInstall(client, ok.input, ok.settings, taskQueue);
+    await client.workflow.getHandle<typeof installThanos>(okStarted.workflowId).result();
+    await save(c, prefix, 'install-succeeded', okStarted.workflowId);
+    const uninstall = await startUninstall(client, { clusterName: ok.input.clusterName, namespace: ok.input.namespace as string }, taskQueue);
+    await client.workflow.getHandle<typeof uninstallThanos>(uninstall.workflowId).result();
+    await save(c, prefix, 'uninstall', uninstall.workflowId);
+
+    // The bucket refuses the key: waiting for the operator; then retried with the right key.
+    const retried = inputFor(c, `retried-${stamp}`, await namespace('retried'), wrongKey(32111));
+    const retriedStarted = await startInstall(client, retried.input, retried.settings, taskQueue);
+    const retriedHandle = client.workflow.getHandle<typeof installThanos>(retriedStarted.workflowId);
+    await waitForPhase(retriedHandle, 'WaitingForOperator');
+    await save(c, prefix, 'install-waiting-after-bucket-failure', retriedStarted.workflowId);
+    const corrected = inputFor(c, retried.input.clusterName, retried.input.namespace as string, ports(32111)).request;
+    await retriedHandle.executeUpdate(retryUpdate, { args: [{ thanos: corrected.config.monitor.thanos }] });
+    await retriedHandle.result();
+    await save(c, prefix, 'install-retried', retriedStarted.workflowId);
+
+    // Rolled back while waiting for the operator.
+    const rolled = inputFor(c, `rolled-back-${stamp}`, await namespace('rolled-back'), wrongKey(32121));
+    const rolledStarted = await startInstall(client, rolled.input, rolled.settings, taskQueue);
+    const rolledHandle = client.workflow.getHandle<typeof installThanos>(rolledStarted.workflowId);
+    await waitForPhase(rolledHandle, 'WaitingForOperator');
+    await rolledHandle.executeUpdate(rollbackUpdate, { args: [{}] });
+    await rolledHandle.result();
+    await save(c, prefix, 'install-rolled-back', rolledStarted.workflowId);
+
+    // Cancelled while waiting for slow pods: rolls back, then ends cancelled.
+    const cancelled = inputFor(c, `cancelled-${stamp}`, await namespace('cancelled'), (r) => {
+      ports(32131)(r);
+      r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-slow';
+    });
+    const cancelledStarted = await startInstall(client, cancelled.input, cancelled.settings, taskQueue);
+    const cancelledHandle = client.workflow.getHandle<typeof installThanos>(cancelledStarted.workflowId);
+    const deadline = Date.now() + 60_000;
+    while ((await cancelledHandle.query(progressQuery)).steps.find((s) => s.id === 'wait-thanos-ready')?.state !== 'running') {
+      if (Date.now() > deadline) throw new Error('the slow install never started waiting');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await cancelledHandle.cancel();
+    await cancelledHandle.result().catch(() => undefined);
+    await save(c, prefix, 'install-cancelled', cancelledStarted.workflowId);
+  } finally {
+    worker.shutdown();
+    await running;
+    await client.connection.close();
+    await worker.connection?.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const prefix = process.argv[2];
+  if (!prefix || !/^[a-z0-9-]+$/.test(prefix)) throw new Error('usage: record-histories NAME_PREFIX (e.g. v1)');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  if (process.env.THANOS_TESTGROUND_COORDINATES) {
+    await record(readCoordinates(), prefix);
+    return;
+  }
+  const ground = await startTestGround();
+  try {
+    await record(ground.coordinates, prefix);
+  } finally {
+    await ground.stop();
+  }
+}
+
+if (require.main === module) {
+  main().then(() => process.exit(0), (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
