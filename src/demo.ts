@@ -80,7 +80,7 @@ async function demo(options: { keep?: boolean }): Promise<void> {
       say(`POST ${apiUrl}/api/cluster with the proposal's example request (bucket and GLOBAL_NODE_IP at ${c.realNode.ip})`);
       const answer = await api.install(seedRequestOn(c, 'real'));
       if (answer.httpStatus !== 202) throw new Error(`the API refused the request: HTTP ${answer.httpStatus} ${JSON.stringify(answer.body)}`);
-      const progress = await followProgress(api, answer.body.clusterName, { stdout: process.stdout, stderr: process.stdout, stdin: process.stdin }, Boolean(process.stdout.isTTY));
+      const progress = await followProgress(() => api.progress(answer.body.clusterName), { stdout: process.stdout, stderr: process.stdout, stdin: process.stdin }, Boolean(process.stdout.isTTY));
       process.stdout.write(`\nWeb UI: ${answer.body.webUiUrl}\n`);
       if (progress.status !== 'Success') throw new Error(`the install ended ${progress.status}:\n${progress.data}`);
       process.stdout.write(`${[...(await clusterSummary(kc)), ...(progress.notes ?? []).map((n) => `  note: ${n}`)].join('\n')}\n\n`);

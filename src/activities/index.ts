@@ -5,6 +5,7 @@ import { preflightActivities } from './preflight';
 import { readinessActivities } from './readiness';
 import { removalActivities } from './remove';
 import { tkeConfigActivities } from './tke-config';
+import { verifyActivities } from './verify';
 import { workerInfoActivities } from './worker-info';
 
 /** Everything the worker needs to run activities. */
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...readinessActivities(deps.kc),
     ...tkeConfigActivities(deps.kc),
     ...removalActivities(deps.kc),
+    ...verifyActivities(deps.kc),
   };
 }
 

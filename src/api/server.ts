@@ -1,7 +1,8 @@
 /**
  * The installer's HTTP API, compatible with tke-installer where the paths
  * overlap: POST /api/cluster starts an install, GET .../progress answers
- * {status, data}; retry, rollback and uninstall act on the cluster's install.
+ * {status, data}; retry, rollback and uninstall act on the cluster's install;
+ * verify checks an installed cluster's data path.
  */
 import { createHash } from 'node:crypto';
 import swagger from '@fastify/swagger';
@@ -15,7 +16,7 @@ import {
 } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { clusterNameOf, startInstall, startUninstall } from '../client/installs';
+import { clusterNameOf, startInstall, startUninstall, startVerify } from '../client/installs';
 import { validateInstallRequest, type FieldError } from '../request/validate';
 import { InstallRequestSchema } from '../request/schema';
 import {
@@ -25,8 +26,10 @@ import {
   retryUpdate,
   rollbackUpdate,
   TASK_QUEUE,
+  verifyWorkflowIdFor,
   workflowIdFor,
 } from '../workflows/contracts';
+import type { installThanos } from '../workflows';
 import type { Progress } from '../workflows/progress';
 import { bearerMatches } from './auth';
 import { installerStatus, progressLog } from './status';
@@ -120,14 +123,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return failed(reply, 500, 'internal error: see the installer\'s log');
   });
 
-  const describe = async (clusterName: string): Promise<WorkflowExecutionDescription | undefined> => {
+  const describeWorkflow = async (workflowId: string): Promise<WorkflowExecutionDescription | undefined> => {
     try {
-      return await client.workflow.getHandle(workflowIdFor(clusterName)).describe();
+      return await client.workflow.getHandle(workflowId).describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
   };
+  /** The cluster's latest install or uninstall. */
+  const describe = (clusterName: string) => describeWorkflow(workflowIdFor(clusterName));
   const links = (workflowId: string, runId: string) => ({
     workflowId,
     runId,
@@ -200,18 +205,44 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   type ClusterParams = { Params: { name: string } };
   const params = { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } }, required: ['name'] };
 
-  app.get<ClusterParams>('/api/cluster/:name/progress', { schema: { params, summary: 'Progress of the cluster\'s install, as tke-installer reports it' } }, async (request, reply) => {
-    const existing = await describe(request.params.name);
-    if (!existing) return reply.code(404).send({ status: 'Unknown', data: `no install for cluster ${request.params.name}` });
+  /** A workflow's progress as tke-installer reports it: `{status, data}` and the details. */
+  const progressAnswer = async (existing: WorkflowExecutionDescription, reply: FastifyReply) => {
     const handle = client.workflow.getHandle(existing.workflowId, existing.runId);
     let progress: Progress;
     try {
       progress = await handle.query(progressQuery);
     } catch (err) {
-      return reply.send({ status: 'Failed', data: `the install ended without progress (${existing.status.name}): ${(err as Error).message}`, ...links(existing.workflowId, existing.runId) });
+      return reply.send({ status: 'Failed', data: `the workflow ended without progress (${existing.status.name}): ${(err as Error).message}`, ...links(existing.workflowId, existing.runId) });
     }
     const status = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(existing.status.name) ? 'Failed' : installerStatus(progress);
     return reply.send({ status, data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...links(existing.workflowId, existing.runId) });
+  };
+
+  app.get<ClusterParams>('/api/cluster/:name/progress', { schema: { params, summary: 'Progress of the cluster\'s install, as tke-installer reports it' } }, async (request, reply) => {
+    const existing = await describe(request.params.name);
+    if (!existing) return reply.code(404).send({ status: 'Unknown', data: `no install for cluster ${request.params.name}` });
+    return progressAnswer(existing, reply);
+  });
+
+  app.post<ClusterParams>('/api/cluster/:name/verify', { schema: { params, summary: 'Check an installed cluster\'s data path: a canary through Receive\'s NodePort, read back through Query' } }, async (request, reply) => {
+    const name = request.params.name;
+    const install = await describe(name);
+    if (!install) return reply.code(404).send({ status: 'Unknown', message: `no install for cluster ${name}` });
+    if (install.status.name === 'RUNNING') return failed(reply, 409, `an ${install.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${name}: verify once it has finished`);
+    if (install.type !== 'installThanos') return failed(reply, 409, `Thanos was uninstalled from cluster ${name}`);
+    const result = await client.workflow.getHandle<typeof installThanos>(install.workflowId, install.runId).result().catch(() => undefined);
+    if (result?.phase !== 'Succeeded') return failed(reply, 409, `the last install of cluster ${name} did not succeed (${result?.phase ?? install.status.name})`);
+    if (!result.settings) {
+      return failed(reply, 409, `the install of cluster ${name} finished before the installer recorded its settings: send the same install request again, then verify`);
+    }
+    const started = await startVerify(client, { clusterName: name, settings: result.settings }, taskQueue);
+    return reply.code(202).send({ clusterName: name, status: 'Doing', ...links(started.workflowId, started.runId) });
+  });
+
+  app.get<ClusterParams>('/api/cluster/:name/verify', { schema: { params, summary: 'The latest data-path check of the cluster, as {status, data}' } }, async (request, reply) => {
+    const existing = await describeWorkflow(verifyWorkflowIdFor(request.params.name));
+    if (!existing) return reply.code(404).send({ status: 'Unknown', data: `no data-path check of cluster ${request.params.name}` });
+    return progressAnswer(existing, reply);
   });
 
   const act = async (name: string, reply: FastifyReply, send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<Progress>) => {

@@ -14,6 +14,7 @@ export function installerStatus(progress: Progress): InstallerStatus {
       return 'Success';
     case 'WaitingForOperator':
     case 'RolledBack':
+    case 'Failed':
       return 'Failed';
     case 'Running':
     case 'RollingBack': {

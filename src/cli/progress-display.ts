@@ -1,24 +1,30 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { InstallerApi, ProgressDto, StepDto } from '../client/api-client';
+import type { ApiAnswer, ProgressDto, StepDto } from '../client/api-client';
 import type { CliIo } from './io';
 
 const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', retrying: '↻', running: '▶' };
 
 /**
- * Follows an install's progress until it ends or waits for the operator,
- * showing a live bar on a terminal and one line per step change elsewhere.
- * Resolves to the last progress seen.
+ * Follows a progress (an install's, a removal's or a data-path check's, as
+ * `fetchProgress` reads it from the API) until it ends or waits for the
+ * operator, showing a live bar on a terminal and one line per step change
+ * elsewhere. Resolves to the last progress seen.
  */
-export async function followProgress(api: InstallerApi, cluster: string, io: CliIo, live: boolean, intervalMs = 500): Promise<ProgressDto> {
+export async function followProgress(
+  fetchProgress: () => Promise<ApiAnswer<ProgressDto>>,
+  io: CliIo,
+  live: boolean,
+  intervalMs = 500,
+): Promise<ProgressDto> {
   const seen = new Map<string, string>();
   let multibar: MultiBar | undefined;
   let bar: SingleBar | undefined;
   const print = (line: string) => (multibar ? multibar.log(`${line}\n`) : io.stderr.write(`${line}\n`));
   try {
     for (;;) {
-      const answer = await api.progress(cluster);
+      const answer = await fetchProgress();
       const progress = answer.body as ProgressDto;
-      if (answer.httpStatus !== 200) throw new Error(`progress of ${cluster}: HTTP ${answer.httpStatus}: ${progress.data ?? answer.body.message}`);
+      if (answer.httpStatus !== 200) throw new Error(`progress: HTTP ${answer.httpStatus}: ${progress.data ?? answer.body.message}`);
       const steps: StepDto[] = [...(progress.steps ?? []), ...(progress.rollbackSteps ?? [])];
       if (live && !multibar) {
         multibar = new MultiBar({ format: ' {bar} {value}/{total} steps | {status} | {step}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic);

@@ -76,6 +76,14 @@ export class InstallerApi {
     return this.call<ProgressDto>('POST', `/api/cluster/${encodeURIComponent(cluster)}/rollback`, { deleteVolumeClaims });
   }
 
+  verify(cluster: string) {
+    return this.call<{ clusterName: string; workflowId: string; runId: string; webUiUrl: string }>('POST', `/api/cluster/${encodeURIComponent(cluster)}/verify`);
+  }
+
+  verifyProgress(cluster: string) {
+    return this.call<ProgressDto>('GET', `/api/cluster/${encodeURIComponent(cluster)}/verify`);
+  }
+
   uninstall(cluster: string, deleteVolumeClaims = false) {
     return this.call<{ workflowId: string; runId: string; webUiUrl: string }>(
       'DELETE',

@@ -7,13 +7,15 @@ import { encryptingDataConverter } from '../codec/data-converter';
 import type { CodecKey } from '../codec/key';
 import type { ThanosSettings } from '../request/defaults';
 import type { InstallRequest } from '../request/schema';
-import { installThanos, uninstallThanos } from '../workflows';
+import { installThanos, uninstallThanos, verifyThanos } from '../workflows';
 import {
   searchAttributes,
   TASK_QUEUE,
+  verifyWorkflowIdFor,
   workflowIdFor,
   type InstallInput,
   type UninstallInput,
+  type VerifyInput,
 } from '../workflows/contracts';
 
 export interface TemporalTarget {
@@ -81,6 +83,22 @@ export async function startUninstall(client: Client, input: UninstallInput, task
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     staticSummary: `Uninstall Thanos from TKE cluster ${input.clusterName}`,
+    typedSearchAttributes: [
+      { key: searchAttributes.clusterName, value: input.clusterName },
+      { key: searchAttributes.installPhase, value: 'Running' },
+    ],
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+/** Starts `verifyThanos` for an installed cluster; a check already running for it is joined, not repeated. */
+export async function startVerify(client: Client, input: VerifyInput, taskQueue = TASK_QUEUE): Promise<StartedWorkflow> {
+  const handle = await client.workflow.start(verifyThanos, {
+    taskQueue,
+    workflowId: verifyWorkflowIdFor(input.clusterName),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: `Verify the data path of TKE cluster ${input.clusterName}`,
     typedSearchAttributes: [
       { key: searchAttributes.clusterName, value: input.clusterName },
       { key: searchAttributes.installPhase, value: 'Running' },

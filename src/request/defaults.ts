@@ -57,6 +57,8 @@ export interface ThanosSettings {
   replicas: { query: number; store: number; rule: number; receive: number; compact: 1 };
   receiveReplicationFactor: number;
   exposeReceiveGrpcHttpNodePorts: boolean;
+  /** End the install with a canary written through Receive's NodePort and read back through Query. */
+  verifyDataPath: boolean;
   nodePorts: { receiveGrpc: number; receiveHttp: number; receiveRemoteWrite: number };
   storage: { storageClass?: string; size: Record<StatefulComponent, string> };
   retention: { raw: string; fiveMinutes: string; oneHour: string; receive: string };
@@ -88,6 +90,7 @@ export function buildThanosSettings(thanos: ThanosMonitorConfig, globalNodeIp: G
     replicas: { ...DEFAULT_REPLICAS, ...thanos.replicas, compact: 1 },
     receiveReplicationFactor: thanos.receiveReplicationFactor ?? 1,
     exposeReceiveGrpcHttpNodePorts: thanos.exposeReceiveGrpcHttpNodePorts ?? true,
+    verifyDataPath: thanos.verifyDataPath ?? true,
     nodePorts: { ...DEFAULT_NODE_PORTS, ...thanos.nodePorts },
     storage: {
       ...(thanos.storage?.storageClass !== undefined && { storageClass: thanos.storage.storageClass }),

@@ -2,6 +2,13 @@ import type { InstallRequest } from './schema';
 
 export type GlobalNodeIpSource = 'tke-ha-vip' | 'third-party-ha-vip' | 'first-machine';
 
+/** Where in the request each source of GLOBAL_NODE_IP is, for messages that send the operator there. */
+export const GLOBAL_NODE_IP_FIELDS: Record<GlobalNodeIpSource, string> = {
+  'tke-ha-vip': 'config.ha.tke.vip',
+  'third-party-ha-vip': 'config.ha.thirdParty.vip',
+  'first-machine': 'cluster.spec.machines[0].ip',
+};
+
 /** The address business clusters use to reach the global cluster's nodes (and receive's NodePorts). */
 export interface GlobalNodeIp {
   address: string;

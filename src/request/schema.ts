@@ -87,6 +87,10 @@ export const ThanosMonitorSchema = Type.Object(
         minimum: 1,
         description: 'How many receive replicas store each sample; at most replicas.receive.',
       }),
+      verifyDataPath: Type.Boolean({
+        description:
+          "End the install by writing a canary sample to Receive's remote-write NodePort on GLOBAL_NODE_IP and reading it back through Query. Default true; set false only where the installer cannot reach GLOBAL_NODE_IP.",
+      }),
       exposeReceiveGrpcHttpNodePorts: Type.Boolean({
         description: 'Also expose receive gRPC (10901) and HTTP (10902) as NodePorts. Default true.',
       }),

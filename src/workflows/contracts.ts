@@ -5,6 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ThanosSettings } from '../request/defaults';
 import type { GlobalNodeIp } from '../request/global-node-ip';
 import type { ThanosMonitorConfig } from '../request/schema';
 import type { Progress } from './progress';
@@ -17,6 +18,11 @@ export const TASK_QUEUE = 'thanos-installer';
  */
 export function workflowIdFor(clusterName: string): string {
   return `thanos-installer-${clusterName}`;
+}
+
+/** Data-path checks of a cluster have an id of their own: they may run beside nothing else but each other. */
+export function verifyWorkflowIdFor(clusterName: string): string {
+  return `thanos-installer-verify-${clusterName}`;
 }
 
 export interface InstallInput {
@@ -55,6 +61,14 @@ export interface RollbackRequest {
 export interface InstallResult {
   phase: Progress['phase'];
   progress: Progress;
+  /** The settings a successful install finished with (what `verifyThanos` checks). */
+  settings?: ThanosSettings;
+}
+
+export interface VerifyInput {
+  clusterName: string;
+  /** The settings the cluster's install finished with, every default filled in. */
+  settings: ThanosSettings;
 }
 
 /** Error types with which `retry` and `rollback` refuse, so clients can tell them apart. */

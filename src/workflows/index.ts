@@ -2,3 +2,4 @@
 export { checkWorker } from './check-worker';
 export { installThanos } from './install';
 export { uninstallThanos } from './uninstall';
+export { verifyThanos } from './verify';

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { buildThanosSettings, type ThanosSettings } from '../request/defaults';
 import { validateThanosConfig } from '../request/validate';
 import { installNotes } from '../render';
@@ -20,10 +20,16 @@ import {
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { removalActions } from './removal';
 import { ProgressTracker, StepFailed, type StepAction } from './runner';
-import { INSTALL_STEPS, REMOVAL_STEPS } from './steps';
+import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES } from './steps';
+import { verifyDataPathStep } from './verify';
 
 const DEFAULT_READINESS_TIMEOUT_SECONDS = 600;
 const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 300;
+
+/** The steps this run of the workflow has: installs started before a step was added keep their list. */
+function installSteps() {
+  return patched(STEP_PATCHES.verifyDataPath) ? INSTALL_STEPS : INSTALL_STEPS.filter((s) => s.id !== 'verify-data-path');
+}
 
 /** The settings the workflow installs with: defaults filled in, namespace as asked. */
 function settingsFor(input: InstallInput, thanos: ThanosSettings): ThanosSettings {
@@ -70,6 +76,7 @@ function installActions(input: InstallInput, settings: () => ThanosSettings, pro
       }).restartConsumers(settings().namespace, edits(), rollout);
       return `restarted: ${r.restarted.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`;
     },
+    'verify-data-path': () => verifyDataPathStep(settings()),
   };
 }
 
@@ -87,7 +94,7 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     clusterName: input.clusterName,
     phase: 'Running',
     message: 'starting',
-    steps: newSteps(INSTALL_STEPS),
+    steps: newSteps(installSteps()),
     rollbackSteps: [],
     notes: installNotes(settings),
   };
@@ -167,9 +174,10 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     for (;;) {
       tracker.set('Running', 'installing');
       try {
-        await tracker.runSteps(progress.steps, actions);
+        const skips = settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' } as const;
+        await tracker.runSteps(progress.steps, actions, {}, skips);
         tracker.set('Succeeded', `Thanos is installed; tke-monitor reads ${thanosQueryAddress(settings.namespace)}`);
-        return { phase: progress.phase, progress };
+        return { phase: progress.phase, progress, settings };
       } catch (err) {
         if (!(err instanceof StepFailed)) throw err;
         operator.decision = undefined;

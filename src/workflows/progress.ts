@@ -22,12 +22,13 @@ export interface StepProgress {
 /**
  * Running: steps are being carried out. WaitingForOperator: a step failed for
  * good; `retry` or `rollback` decides. RollingBack: the install is being
- * taken away. Succeeded, RolledBack, Uninstalled: finished.
+ * taken away. Succeeded, RolledBack, Uninstalled: finished. Failed: a check
+ * (`verifyThanos`) found a fault; it changes nothing, so nothing waits.
  */
-export type Phase = 'Running' | 'WaitingForOperator' | 'RollingBack' | 'Succeeded' | 'RolledBack' | 'Uninstalled';
+export type Phase = 'Running' | 'WaitingForOperator' | 'RollingBack' | 'Succeeded' | 'RolledBack' | 'Uninstalled' | 'Failed';
 
 export interface Progress {
-  kind: 'install' | 'uninstall';
+  kind: 'install' | 'uninstall' | 'verify';
   clusterName: string;
   phase: Phase;
   /** One line saying what happens now. */
@@ -61,6 +62,12 @@ export function failAttempt(step: StepProgress, now: number, error: string, fina
   step.state = final ? 'failed' : 'retrying';
   step.lastError = error;
   if (final) step.finishedAt = now;
+}
+
+/** A step that this install's settings leave out: never run, with the reason. */
+export function skip(step: StepProgress, reason: string): void {
+  step.state = 'skipped';
+  step.result = reason;
 }
 
 /** Makes a failed step runnable again (after `retry`), keeping its attempt count. */

@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { searchAttributes } from './contracts';
-import { failAttempt, resetForRetry, startAttempt, stepTable, succeed, type Phase, type Progress, type StepProgress } from './progress';
+import { failAttempt, resetForRetry, skip, startAttempt, stepTable, succeed, type Phase, type Progress, type StepProgress } from './progress';
 import { DEFAULT_STEP_POLICY, type StepId, type StepPolicy } from './steps';
 
 /** Thrown when a step has failed for good; the caller decides what follows. */
@@ -59,14 +59,24 @@ export class ProgressTracker {
     this.publish();
   }
 
-  /** Runs the steps not yet succeeded, in order; throws StepFailed when one fails for good. */
+  /**
+   * Runs the steps not yet succeeded, in order; throws StepFailed when one
+   * fails for good. A step named in `skips` is not run: it shows the reason.
+   */
   async runSteps(
     steps: StepProgress[],
     actions: Record<string, StepAction>,
     policies: Partial<Record<StepId, StepPolicy>> = {},
+    skips: Partial<Record<StepId, string>> = {},
   ): Promise<void> {
     for (const step of steps) {
       if (step.state === 'succeeded') continue;
+      const reason = skips[step.id];
+      if (reason !== undefined) {
+        skip(step, reason);
+        this.publish();
+        continue;
+      }
       await this.runStep(step, actions[step.id] as StepAction, policies[step.id] ?? DEFAULT_STEP_POLICY);
     }
   }

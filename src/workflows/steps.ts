@@ -12,7 +12,21 @@ export const INSTALL_STEPS = [
   { id: 'wait-thanos-ready', title: 'Wait until every Thanos component is ready' },
   { id: 'reconfigure-consumers', title: 'Point tke-monitor at Query and tke-platform-controller at Receive' },
   { id: 'restart-consumers', title: 'Restart the reconfigured TKE components and wait for them' },
+  { id: 'verify-data-path', title: 'Verify the data path: a canary through Receive\'s NodePort, read back through Query' },
 ] as const;
+
+/**
+ * Changes to the install's steps that running installs must not see: each
+ * is a `patched()` id, decided once at the start of the workflow, so that a
+ * history recorded before the change replays the steps it ran.
+ */
+export const STEP_PATCHES = {
+  /** Installs started before the data-path check was added end after restarting the TKE components. */
+  verifyDataPath: 'verify-data-path-step',
+} as const;
+
+/** `verifyThanos` checks an installed cluster with the install's last step. */
+export const VERIFY_STEPS = INSTALL_STEPS.filter((s) => s.id === 'verify-data-path');
 
 /** Rollback (of a failed install) and uninstall (of a finished one) run these. */
 export const REMOVAL_STEPS = [

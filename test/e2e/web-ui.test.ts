@@ -8,6 +8,7 @@ import { CHROMIUM } from '../../src/testground/ground';
 import { installThanos } from '../../src/workflows';
 import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
 import { testGround } from '../support/testground';
+import { INSTALL_STEPS } from '../../src/workflows/steps';
 
 jest.setTimeout(180_000);
 
@@ -77,7 +78,7 @@ test('the workflow page shows the install summary and the step table', async () 
   // The step table is the workflow's current details, which the UI renders
   // from Markdown inside a sandboxed frame.
   const rows = await eventually(page, () => stepTableRows(page), (r) => r.length === 8 && r.every((row) => /succeeded/.test(row)));
-  expect(rows).toHaveLength(8);
+  expect(rows).toHaveLength(INSTALL_STEPS.length);
   for (const row of rows) expect(row).toMatch(/✓[\s\S]*succeeded/);
   expect(rows.join('\n')).toContain('Wait until every Thanos component is ready');
   const text = await eventually(page, () => framesText(page), (t) => t.includes('Remote write:'));

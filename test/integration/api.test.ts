@@ -294,6 +294,7 @@ describe('service endpoints', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/cluster', '/api/cluster/{name}/progress', '/api/cluster/{name}/retry', '/api/cluster/{name}/rollback', '/api/cluster/{name}/thanos',
+      '/api/cluster/{name}/verify',
     ]);
     expect(JSON.stringify(doc.paths['/api/cluster']?.post?.requestBody)).toContain('bucketConfig');
   });

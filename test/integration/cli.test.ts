@@ -2,30 +2,22 @@
  * The thanos-installer CLI driven as a user drives it: spawned processes
  * against a running API, checked by exit code and by human and JSON output.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker, type SeedRequest } from '../support/install';
 import { startApi, type RunningApi } from '../support/api';
+import { cli } from '../support/cli';
 import { testGround } from '../support/testground';
+import { INSTALL_STEPS } from '../../src/workflows/steps';
 
 jest.setTimeout(180_000);
 
 const { coordinates, kc } = testGround();
-const bin = resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
 let env: RunningWorker;
 let server: RunningApi;
 const cluster = `cli-${Date.now().toString(36)}`;
-
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, ...extraEnv } }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 function requestFile(name: string, edit: (r: SeedRequest) => void = () => {}): string {
   const request = seedRequest(coordinates, (r) => {
@@ -66,9 +58,13 @@ test('status prints the progress as text, and as JSON with --output json', async
   expect(text.stdout).toContain('[x] Wait until every Thanos component is ready');
   const json = await cli(['status', cluster, '--output', 'json', ...serverArgs()], {});
   expect(json.code).toBe(0);
-  const progress = JSON.parse(json.stdout) as { status: string; steps: { state: string }[] };
+  const progress = JSON.parse(json.stdout) as { status: string; steps: { id: string; state: string }[] };
   expect(progress.status).toBe('Success');
-  expect(progress.steps.every((s) => s.state === 'succeeded')).toBe(true);
+  // On kwok's nodes the data path is not checked (verifyDataPath false); every other step ran.
+  expect(progress.steps.map((s) => `${s.id}:${s.state}`)).toEqual(
+    INSTALL_STEPS.map((s) => `${s.id}:${s.id === 'verify-data-path' ? 'skipped' : 'succeeded'}`),
+  );
+  expect(text.stdout).toContain('[-] Verify the data path');
 });
 
 test('token and server can come from the environment', async () => {
@@ -98,6 +94,19 @@ test('retry of an install that is not waiting exits 1 with the reason', async ()
   expect(run.stderr).toMatch(/HTTP 409.*waiting for the operator/);
 });
 
+test('verify names why the data path fails and exits 1: on kwok\'s nodes nothing listens on the remote-write NodePort', async () => {
+  const text = await cli(['verify', cluster, ...serverArgs()]);
+  expect(text.code).toBe(1);
+  expect(text.stdout).toMatch(/\[!\] Verify the data path.* \(attempt 3\): the remote-write NodePort http:\/\/127\.0\.1\.1:32203\/api\/v1\/receive is unreachable from the worker \(ECONNREFUSED\)/);
+  expect(text.stdout).toContain('GLOBAL_NODE_IP 127.0.1.1 (from cluster.spec.machines[0].ip)');
+  expect(text.stdout.trim().split('\n').at(-1)).toBe('Failed');
+  const json = await cli(['verify', cluster, '-o', 'json', ...serverArgs()]);
+  expect(json.code).toBe(1);
+  const progress = JSON.parse(json.stdout) as { status: string; phase: string; steps: { id: string; state: string; lastError: string }[] };
+  expect(progress).toMatchObject({ status: 'Failed', phase: 'Failed' });
+  expect(progress.steps).toEqual([expect.objectContaining({ id: 'verify-data-path', state: 'failed', lastError: expect.stringContaining('unreachable from the worker') })]);
+});
+
 test('usage problems exit 2: no token, an unreadable file, a wrong output format', async () => {
   expect((await cli(['status', cluster, '--server', server.url])).code).toBe(2);
   const missing = await cli(['install', '-f', join(dir, 'missing.json'), ...serverArgs()]);
@@ -106,7 +115,7 @@ test('usage problems exit 2: no token, an unreadable file, a wrong output format
   expect((await cli(['status', cluster, '-o', 'yaml', ...serverArgs()])).code).toBe(2);
 });
 
-test.each(['validate', 'render', 'install', 'status', 'retry', 'rollback', 'uninstall'])('%s --help describes the command', async (command) => {
+test.each(['validate', 'render', 'install', 'status', 'retry', 'rollback', 'uninstall', 'verify'])('%s --help describes the command', async (command) => {
   const run = await cli([command, '--help']);
   expect(run.code).toBe(0);
   expect(run.stdout).toContain(`Usage: thanos-installer ${command}`);

@@ -5,7 +5,9 @@
  * Prometheus reaches tke-monitor through the addresses the install wrote.
  * Everything is asserted through the components' own HTTP APIs.
  */
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { startInstall, startUninstall } from '../../src/client/installs';
 import { DEFAULT_THANOS_IMAGE } from '../../src/request/defaults';
@@ -16,10 +18,14 @@ import { installThanos, uninstallThanos } from '../../src/workflows';
 import { apiServerGet, apiServerGetJson } from '../../src/kube/proxy';
 import { askTkeMonitor, businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../../src/testground/data-path';
 import { eventually } from '../support/eventually';
+import { startApi, type RunningApi } from '../support/api';
+import { cli } from '../support/cli';
 import { connectTestClient, installInputFor, seedRequest, tkeNamespace } from '../support/install';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(300_000);
+
+const run = promisify(execFile);
 
 const { coordinates: c, kc } = testGround();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -35,6 +41,7 @@ let prometheus: ManagedProcess | undefined;
 let taskQueue: string;
 let standinBefore: { status: number; body: string };
 let installed: Awaited<ReturnType<typeof installThanos>>;
+let server: RunningApi;
 
 interface PromResponse<T> { status: string; data: T }
 
@@ -72,10 +79,12 @@ beforeAll(async () => {
   });
   const started = await startInstall(client, input, settings, taskQueue);
   installed = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+  server = await startApi(c, { client, taskQueue }, namespace);
 });
 
 afterAll(async () => {
   await prometheus?.stop();
+  await server?.app.close();
   if (client && installed) {
     // Frees the seed's NodePorts and the node's volumes for the tests after this one.
     const started = await startUninstall(client, { clusterName, namespace, deleteVolumeClaims: true }, taskQueue);
@@ -89,6 +98,14 @@ afterAll(async () => {
 test('the install succeeds with the bucket at the node address and GLOBAL_NODE_IP the real node', () => {
   expect(installed.phase).toBe('Succeeded');
   expect(installed.progress.notes.join('\n')).toContain(`GLOBAL_NODE_IP is ${c.realNode.ip}`);
+});
+
+test('the install ends by writing a canary to the business clusters\' URL and reading it back through Query, with the figures', () => {
+  const verify = installed.progress.steps.find((s) => s.id === 'verify-data-path');
+  expect(verify).toMatchObject({ state: 'succeeded' });
+  expect(verify?.result).toMatch(
+    new RegExp(`^canary thanos_installer_canary\\{canary_id="[0-9a-f-]{36}"\\} written to http://${c.realNode.ip.replace(/\./g, '\\.')}:31141/api/v1/receive in \\d+ ms \\(HTTP 200\\), returned by Query after \\d+\\.\\d s$`),
+  );
 });
 
 test('all five components run the real Thanos binary on the real node and are Ready by their own probes', async () => {
@@ -166,4 +183,39 @@ test('a series scraped by a business cluster\'s Prometheus reaches tke-monitor a
   expect(samples).toHaveLength(1);
   expect(samples[0]?.metric).toMatchObject({ __name__: 'up', cluster: businessCluster, job: 'prometheus' });
   expect(samples[0]?.value[1]).toBe('1');
+});
+
+describe('verify on demand', () => {
+  const serverArgs = () => ['--server', server.url, '--token', server.token];
+
+  test('the API and the CLI check the installed cluster\'s data path again, with the figures', async () => {
+    const started = await server.api.verify(clusterName);
+    expect(started.httpStatus).toBe(202);
+    const run = await cli(['verify', clusterName, ...serverArgs()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\[x\] Verify the data path.*: canary thanos_installer_canary\{canary_id="[0-9a-f-]{36}"\} written to http:\/\/10\.250\.0\.1:31141\/api\/v1\/receive in \d+ ms \(HTTP 200\), returned by Query after [\d.]+ s/);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('Success');
+    const json = await cli(['verify', clusterName, '-o', 'json', ...serverArgs()]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'Success', phase: 'Succeeded', steps: [{ id: 'verify-data-path', state: 'succeeded' }] });
+  });
+
+  test('with the NodePort gone, verify fails naming the unreachable URL and where to look, and changes nothing', async () => {
+    await core.deleteNamespacedService({ name: 'thanos-receive-nodeport', namespace });
+    // kube-proxy drops the NodePort's rules a moment after the Service goes.
+    await eventually('the NodePort refused connections on the node\'s network', async () => {
+      const open = await run('nsenter', ['-t', String(c.realNode.netnsPid), '-n', '--', 'bash', '-c', `exec 3<>/dev/tcp/${c.realNode.ip}/31141`])
+        .then(() => true, () => false);
+      return open ? undefined : true;
+    }, 30_000);
+    const failed = await cli(['verify', clusterName, '-o', 'json', ...serverArgs()]);
+    expect(failed.code).toBe(1);
+    const progress = JSON.parse(failed.stdout) as { status: string; steps: { lastError: string; attempts: number }[] };
+    expect(progress.status).toBe('Failed');
+    expect(progress.steps[0]?.attempts).toBe(3);
+    expect(progress.steps[0]?.lastError).toMatch(
+      /^the remote-write NodePort http:\/\/10\.250\.0\.1:31141\/api\/v1\/receive is unreachable from the worker \(ECONNREFUSED\): check the firewall .*kube-proxy.*GLOBAL_NODE_IP 10\.250\.0\.1 \(from cluster\.spec\.machines\[0\]\.ip\)$/,
+    );
+    expect((await core.listNamespacedService({ namespace })).items.map((svc) => svc.metadata?.name)).not.toContain('thanos-receive-nodeport');
+  });
 });

@@ -13,7 +13,7 @@ export interface RunningApi {
 }
 
 /** The API as the installer runs it, installing into `namespace`, on a free loopback port. */
-export async function startApi(c: TestGroundCoordinates, env: RunningWorker, namespace: string): Promise<RunningApi> {
+export async function startApi(c: TestGroundCoordinates, env: Pick<RunningWorker, 'client' | 'taskQueue'>, namespace: string): Promise<RunningApi> {
   const token = randomBytes(24).toString('hex');
   const app = await buildApi({
     client: env.client,

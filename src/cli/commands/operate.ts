@@ -1,6 +1,6 @@
 /**
  * The commands that talk to the installer's API: install, status, retry,
- * rollback, uninstall. Each takes --server and --token (or their environment
+ * rollback, uninstall, verify. Each takes --server and --token (or their environment
  * variables) and --output text|json.
  */
 import { readFile } from 'node:fs/promises';
@@ -81,7 +81,7 @@ export function registerOperateCommands(program: Command, context: CliContext): 
         if (options.output === 'json') context.io.stdout.write(`${JSON.stringify(answer.body)}\n`);
         return;
       }
-      report(context, options, await followProgress(api, clusterName, context.io, live && options.output === 'text'));
+      report(context, options, await followProgress(() => api.progress(clusterName), context.io, live && options.output === 'text'));
     });
 
   withServerOptions(program.command('status').description('show the progress of a cluster\'s install'))
@@ -100,7 +100,7 @@ export function registerOperateCommands(program: Command, context: CliContext): 
       const api = apiOf(options);
       const answer = await api.retry(cluster, options.file ? await readJson(options.file) : undefined);
       if (answer.httpStatus !== 200) return refused(context, options, answer);
-      report(context, options, options.wait ? await followProgress(api, cluster, context.io, live && options.output === 'text') : (answer.body as ProgressDto));
+      report(context, options, options.wait ? await followProgress(() => api.progress(cluster), context.io, live && options.output === 'text') : (answer.body as ProgressDto));
     });
 
   withServerOptions(program.command('rollback').description('roll back a failed install: restore TKE\'s configuration, remove Thanos'))
@@ -110,7 +110,7 @@ export function registerOperateCommands(program: Command, context: CliContext): 
       const api = apiOf(options);
       const answer = await api.rollback(cluster, options.deleteVolumeClaims === true);
       if (answer.httpStatus !== 200) return refused(context, options, answer);
-      report(context, options, await followProgress(api, cluster, context.io, live && options.output === 'text'));
+      report(context, options, await followProgress(() => api.progress(cluster), context.io, live && options.output === 'text'));
     });
 
   withServerOptions(program.command('uninstall').description('remove Thanos from a cluster and restore TKE\'s configuration'))
@@ -120,6 +120,15 @@ export function registerOperateCommands(program: Command, context: CliContext): 
       const api = apiOf(options);
       const answer = await api.uninstall(cluster, options.deleteVolumeClaims === true);
       if (answer.httpStatus !== 202) return refused(context, options, answer);
-      report(context, options, await followProgress(api, cluster, context.io, live && options.output === 'text'));
+      report(context, options, await followProgress(() => api.progress(cluster), context.io, live && options.output === 'text'));
+    });
+
+  withServerOptions(program.command('verify').description('check an installed cluster\'s data path: a canary written through Receive\'s NodePort, read back through Query'))
+    .argument('<cluster>')
+    .action(async (cluster: string, options: ServerOptions) => {
+      const api = apiOf(options);
+      const answer = await api.verify(cluster);
+      if (answer.httpStatus !== 200 && answer.httpStatus !== 202) return refused(context, options, answer);
+      report(context, options, await followProgress(() => api.verifyProgress(cluster), context.io, live && options.output === 'text'));
     });
 }
