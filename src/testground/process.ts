@@ -125,11 +125,20 @@ export async function waitUntilReady(
   }
 }
 
-/** True while a process with this pid exists (signal 0 checks without sending anything). */
+/**
+ * True while a process with this pid runs. A zombie (ended, not yet reaped by
+ * its parent) does not count: it holds nothing but its pid.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

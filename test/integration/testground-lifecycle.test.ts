@@ -36,14 +36,24 @@ function groundNamespaces(c: TestGroundCoordinates): string[] {
   return [...namespacesOf(c.realNode.netnsPid), ...namespacesOf(c.businessCluster.netnsPid, ['net'])];
 }
 
+/** `pid (command, state)`, to say what is left. */
+function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} (${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}, ${stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)})`;
+  } catch {
+    return String(pid);
+  }
+}
+
 /** Waits until nothing of the stopped test ground is left: no process, no namespace, no run directory. */
 async function expectNothingLeft(c: TestGroundCoordinates, namespaces: string[], before: Awaited<ReturnType<typeof hostState>>): Promise<void> {
   const pids = c.processes.map((p) => p.pid);
   await eventually('every process and namespace of the test ground was gone', async () => {
-    const left = [...pids.filter(isAlive), ...processesIn(namespaces)];
-    if (left.length > 0) throw new Error(`still running: ${left.join(', ')}`);
+    const left = [...new Set([...pids.filter(isAlive), ...processesIn(namespaces)])];
+    if (left.length > 0) throw new Error(`still running: ${left.map(describeProcess).join(', ')}`);
     return true;
-  }, 10_000);
+  }, 20_000);
   // The janitor removes the cgroups and the run directory once the namespaces are gone.
   const after = await eventually('the host was as before', async () => {
     const state = await hostState();
