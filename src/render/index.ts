@@ -43,6 +43,9 @@ export function installNotes(settings: ThanosSettings): string[] {
   notes.push(
     `Business clusters remote-write to ${receiveRemoteWriteAddress(settings)}${REMOTE_WRITE_PATH} (Service ${RECEIVE_NODEPORT_SERVICE_NAME}, NodePorts ${exposed}).`,
   );
+  if (settings.alertmanagers.length === 0) {
+    notes.push('Thanos Rule sends its alerts nowhere: config.monitor.thanos.alertmanagers names no Alertmanager.');
+  }
   if (settings.bucketConfig.type === 'FILESYSTEM') {
     notes.push(
       'A FILESYSTEM bucket is a directory inside each pod: store and compact never see what receive uploads. Use it for tests only.',

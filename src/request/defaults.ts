@@ -59,6 +59,10 @@ export interface ThanosSettings {
   exposeReceiveGrpcHttpNodePorts: boolean;
   /** End the install with a canary written through Receive's NodePort and read back through Query. */
   verifyDataPath: boolean;
+  /** Where Rule sends alerts; none: nowhere. */
+  alertmanagers: string[];
+  /** What alerts link to as their source; unset: the in-cluster Query address. */
+  alertQueryUrl?: string;
   nodePorts: { receiveGrpc: number; receiveHttp: number; receiveRemoteWrite: number };
   storage: { storageClass?: string; size: Record<StatefulComponent, string> };
   retention: { raw: string; fiveMinutes: string; oneHour: string; receive: string };
@@ -91,6 +95,8 @@ export function buildThanosSettings(thanos: ThanosMonitorConfig, globalNodeIp: G
     receiveReplicationFactor: thanos.receiveReplicationFactor ?? 1,
     exposeReceiveGrpcHttpNodePorts: thanos.exposeReceiveGrpcHttpNodePorts ?? true,
     verifyDataPath: thanos.verifyDataPath ?? true,
+    alertmanagers: thanos.alertmanagers ?? [],
+    ...(thanos.alertQueryUrl !== undefined && { alertQueryUrl: thanos.alertQueryUrl }),
     nodePorts: { ...DEFAULT_NODE_PORTS, ...thanos.nodePorts },
     storage: {
       ...(thanos.storage?.storageClass !== undefined && { storageClass: thanos.storage.storageClass }),

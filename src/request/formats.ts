@@ -97,6 +97,11 @@ export const STRING_FORMATS = {
   base64: { validate: (v) => BASE64.test(v), expected: 'base64-encoded (standard alphabet, padded)' },
   'host-port': { validate: isHostPort, expected: 'host[:port] without scheme or path' },
   'http-url': { validate: isHttpUrl, expected: 'an http:// or https:// URL' },
+  'alertmanager-url': {
+    // Thanos Rule resolves the host by DNS (dns+), SRV records (dnssrv+) or as written.
+    validate: (v) => isHttpUrl(v.replace(/^(dns|dnssrv|dnssrvnoa)\+/, '')),
+    expected: "an Alertmanager URL such as 'http://alertmanager.monitoring.svc:9093', optionally with a dns+ or dnssrv+ prefix",
+  },
   'prometheus-duration': {
     validate: (v) => PROMETHEUS_DURATION.test(v) && v !== '',
     expected: "a duration such as '30d', '2h' or '1m30s' (units y, w, d, h, m, s, ms)",

@@ -87,6 +87,14 @@ export const ThanosMonitorSchema = Type.Object(
         minimum: 1,
         description: 'How many receive replicas store each sample; at most replicas.receive.',
       }),
+      alertmanagers: Type.Array(Type.String({ format: 'alertmanager-url' }), {
+        minItems: 1,
+        description: "Alertmanagers that Thanos Rule sends its alerts to (Rule's --alertmanagers.url). Without any, alerts go nowhere.",
+      }),
+      alertQueryUrl: Type.String({
+        format: 'http-url',
+        description: "The Query URL alerts link to as their source (Rule's --alert.query-url). Default: the in-cluster Query address.",
+      }),
       verifyDataPath: Type.Boolean({
         description:
           "End the install by writing a canary sample to Receive's remote-write NodePort on GLOBAL_NODE_IP and reading it back through Query. Default true; set false only where the installer cannot reach GLOBAL_NODE_IP.",

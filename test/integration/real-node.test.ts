@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { startInstall, startUninstall } from '../../src/client/installs';
 import { DEFAULT_THANOS_IMAGE } from '../../src/request/defaults';
+import { parseQuantity } from '../../src/request/formats';
 import { startGroundWorker } from '../../src/testground/ground-worker';
 import { startBusinessPrometheus } from '../../src/testground/node/business-cluster';
 import type { ManagedProcess } from '../../src/testground/process';
@@ -121,6 +122,9 @@ test('all five components run the real Thanos binary on the real node and are Re
     // The binary is the one built here, as Thanos builds its releases.
     const metrics = (await apiServerGet(kc, podProxy(name, port, '/metrics'))).body;
     expect(metrics).toMatch(/thanos_build_info\{[^}]*tags="netgo,slicelabels"[^}]*version="0\.42\.4"/);
+    // --enable-auto-gomemlimit: Go's memory limit is 90 % of the container's, read from the pod's cgroup.
+    const limit = parseQuantity(pod.spec?.containers[0]?.resources?.limits?.memory ?? '') as number;
+    expect({ name, gomemlimit: metric(metrics, 'go_gc_gomemlimit_bytes') }).toEqual({ name, gomemlimit: Math.floor(limit * 0.9) });
   }
 });
 

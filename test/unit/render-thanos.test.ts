@@ -372,3 +372,49 @@ describe('renderInstall', () => {
     expect(install.notes).toContainEqual(expect.stringMatching(/FILESYSTEM bucket .* tests only/));
   });
 });
+
+describe('flags a production install needs', () => {
+  it('every component sets Go\'s memory limit from its container\'s', () => {
+    for (const workload of workloads(seedObjects)) {
+      expect(containersOf(workload)[0]?.args).toContain('--enable-auto-gomemlimit');
+      expect(containersOf(workload)[0]?.resources?.limits?.memory).toBeDefined();
+    }
+  });
+
+  it('receive distributes series with the ketama algorithm', () => {
+    expect(args(seedObjects, 'StatefulSet', 'thanos-receive')).toContain('--receive.hashrings-algorithm=ketama');
+  });
+
+  it('compact has a writable /tmp under its read-only root filesystem', () => {
+    const compact = find(seedObjects, 'StatefulSet', 'thanos-compact');
+    const container = containersOf(compact)[0];
+    expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(container?.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(podTemplateOf(compact)?.spec?.volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
+  });
+
+  it('rule links alerts to Query and sends them to no Alertmanager unless asked, which the notes say', () => {
+    const rule = args(seedObjects, 'StatefulSet', 'thanos-rule');
+    expect(rule).toContain('--alert.query-url=http://thanos-query.tke.svc.cluster.local:9090');
+    expect(rule.filter((a) => a.startsWith('--alertmanagers.url='))).toEqual([]);
+    expect(renderInstall(settingsFor(requestFixture())).notes).toContain(
+      'Thanos Rule sends its alerts nowhere: config.monitor.thanos.alertmanagers names no Alertmanager.',
+    );
+  });
+
+  it('rule sends alerts to every Alertmanager the request names, linked to the Query URL it gives', () => {
+    const settings = settingsFor(seedWithThanos({
+      bucketConfig: SEED_BUCKET_CONFIG,
+      alertmanagers: ['http://alertmanager.monitoring.svc:9093', 'dnssrv+http://alertmanager-operated.monitoring.svc:9093'],
+      alertQueryUrl: 'https://thanos.example.com',
+    }));
+    const rule = args(renderThanosObjects(settings), 'StatefulSet', 'thanos-rule');
+    expect(rule.filter((a) => a.startsWith('--alert'))).toEqual([
+      '--alert.label-drop=rule_replica',
+      '--alert.query-url=https://thanos.example.com',
+      '--alertmanagers.url=http://alertmanager.monitoring.svc:9093',
+      '--alertmanagers.url=dnssrv+http://alertmanager-operated.monitoring.svc:9093',
+    ]);
+    expect(renderInstall(settings).notes.join('\n')).not.toContain('alerts nowhere');
+  });
+});

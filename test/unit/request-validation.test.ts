@@ -254,3 +254,20 @@ describe('validateThanosConfig (a retry with corrected settings)', () => {
     expect(result.ok && result.settings.bucketConfig).toEqual({ type: 'GCS', config: { bucket: 'thanos' } });
   });
 });
+
+describe('alerting settings', () => {
+  test.each([
+    [['alertmanager:9093'], 'config.monitor.thanos.alertmanagers[0]', 'an Alertmanager URL'],
+    [['ftp://alertmanager:9093'], 'config.monitor.thanos.alertmanagers[0]', 'an Alertmanager URL'],
+    [[], 'config.monitor.thanos.alertmanagers', ''],
+  ])('alertmanagers %j is refused at %s', (alertmanagers, path, message) => {
+    const errors = errorsFor(seedWithThanos({ bucketConfig: SEED_BUCKET_CONFIG, alertmanagers }));
+    expect(errors.map((e) => e.path)).toContain(path);
+    expect(errors.find((e) => e.path === path)?.message).toContain(message);
+  });
+
+  test('an alert query URL must be an http(s) URL', () => {
+    const errors = errorsFor(seedWithThanos({ bucketConfig: SEED_BUCKET_CONFIG, alertQueryUrl: 'thanos.example.com' }));
+    expect(errors).toEqual([expect.objectContaining({ path: 'config.monitor.thanos.alertQueryUrl' })]);
+  });
+});

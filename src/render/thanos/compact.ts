@@ -34,7 +34,8 @@ export function compactObjects(settings: ThanosSettings): KubernetesObject[] {
       `--retention.resolution-1h=${settings.retention.oneHour}`,
     ],
     ports: [namedPort('http', HTTP_PORT)],
-    volumeMounts: [dataMount('compact'), objstoreMount],
+    // The root filesystem is read-only; Compact repairs broken blocks in a temporary directory (os.TempDir).
+    volumeMounts: [dataMount('compact'), objstoreMount, { name: 'tmp', mountPath: '/tmp' }],
   });
 
   return [
@@ -43,7 +44,7 @@ export function compactObjects(settings: ThanosSettings): KubernetesObject[] {
       replicas: settings.replicas.compact,
       template: podTemplate('compact', settings, {
         container,
-        volumes: [objstoreVolume],
+        volumes: [objstoreVolume, { name: 'tmp', emptyDir: {} }],
         terminationGracePeriodSeconds: 150,
       }),
     }),

@@ -97,6 +97,8 @@ export function receiveObjects(settings: ThanosSettings): KubernetesObject[] {
       `--receive.hashrings-file=${HASHRING_MOUNT_PATH}/${HASHRING_FILE_NAME}`,
       `--receive.local-endpoint=${receiveEndpoint('$(POD_NAME)', settings.namespace)}`,
       `--receive.replication-factor=${settings.receiveReplicationFactor}`,
+      // Thanos recommends ketama for every new install: adding a replica moves few series.
+      '--receive.hashrings-algorithm=ketama',
       `--receive.tenant-label-name=${RECEIVE_TENANT_LABEL}`,
       `--label=${RECEIVE_REPLICA_LABEL}="$(POD_NAME)"`,
     ],

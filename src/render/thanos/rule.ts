@@ -2,6 +2,7 @@ import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import type { ThanosSettings } from '../../request/defaults';
 import { OBJSTORE_CONFIG_FLAG } from '../objstore';
+import { thanosQueryAddress } from '../tke/monitor-config';
 import { dnsSrvAddress, GRPC_PORT, HTTP_PORT } from './topology';
 import {
   dataMount,
@@ -64,6 +65,8 @@ export function ruleObjects(settings: ThanosSettings): KubernetesObject[] {
       OBJSTORE_CONFIG_FLAG,
       `--label=${RULE_REPLICA_LABEL}="$(POD_NAME)"`,
       `--alert.label-drop=${RULE_REPLICA_LABEL}`,
+      `--alert.query-url=${settings.alertQueryUrl ?? thanosQueryAddress(settings.namespace)}`,
+      ...settings.alertmanagers.map((url) => `--alertmanagers.url=${url}`),
     ],
     env: [POD_NAME_ENV],
     ports: [namedPort('grpc', GRPC_PORT), namedPort('http', HTTP_PORT)],

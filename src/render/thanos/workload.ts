@@ -67,7 +67,8 @@ export function thanosContainer(component: ThanosComponent, settings: ThanosSett
     name: 'thanos',
     image: settings.image,
     imagePullPolicy: 'IfNotPresent',
-    args: [component, '--log.level=info', '--log.format=logfmt', ...spec.args],
+    // Go's memory limit follows the container's (a fraction of it), so the GC works before the OOM killer does.
+    args: [component, '--log.level=info', '--log.format=logfmt', '--enable-auto-gomemlimit', ...spec.args],
     ...(spec.env !== undefined && { env: spec.env }),
     ports: spec.ports,
     ...(spec.volumeMounts !== undefined && { volumeMounts: spec.volumeMounts }),
