@@ -48,6 +48,18 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const PROMETHEUS_DURATION = /^(?:0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?)$/;
 
 // Go's time.ParseDuration.
+const PROMETHEUS_DURATION_UNITS: Record<string, number> = {
+  y: 365 * 24 * 3600_000, w: 7 * 24 * 3600_000, d: 24 * 3600_000, h: 3600_000, m: 60_000, s: 1000, ms: 1,
+};
+
+/** A Prometheus duration ('30d', '1y2w', '90m') in milliseconds, or undefined if it is not one. */
+export function prometheusDurationMs(value: string): number | undefined {
+  if (!PROMETHEUS_DURATION.test(value) || value === '') return undefined;
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)) total += Number(amount) * (PROMETHEUS_DURATION_UNITS[unit as string] as number);
+  return total;
+}
+
 const GO_DURATION = /^(?:0|[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 
 const QUANTITY = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$/;

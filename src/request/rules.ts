@@ -5,7 +5,7 @@ import {
   THANOS_COMPONENTS,
 } from './defaults';
 import { fieldError, formatPath, isRecord, type FieldError, type PathSegment } from './field-error';
-import { parseQuantity } from './formats';
+import { parseQuantity, prometheusDurationMs } from './formats';
 import { bucketConfigRules } from './objstore';
 
 /**
@@ -50,7 +50,29 @@ export function thanosRules(thanos: unknown, path: readonly PathSegment[]): Fiel
     ...replicationRules(thanos, path),
     ...nodePortRules(thanos, path),
     ...resourceRules(thanos, path),
+    ...retentionRules(thanos, path),
   ];
+}
+
+/**
+ * Compact refuses to start (with downsampling on, as rendered) unless raw
+ * blocks live long enough to be downsampled to 5m (40 hours) and 5m blocks long
+ * enough to be downsampled to 1h (10 days). 0 keeps them forever.
+ */
+const RETENTION_MINIMUMS = [
+  { field: 'raw', minimumMs: 40 * 3600_000, why: '40h: raw blocks must live until Compact has downsampled them to 5m resolution' },
+  { field: 'fiveMinutes', minimumMs: 10 * 24 * 3600_000, why: '10d: 5m blocks must live until Compact has downsampled them to 1h resolution' },
+] as const;
+
+function retentionRules(thanos: Record<string, unknown>, path: readonly PathSegment[]): FieldError[] {
+  const given = asRecord(thanos.retention);
+  return RETENTION_MINIMUMS.flatMap(({ field, minimumMs, why }) => {
+    const value = given[field];
+    const ms = typeof value === 'string' ? prometheusDurationMs(value) : undefined;
+    return ms !== undefined && ms !== 0 && ms < minimumMs
+      ? [fieldError([...path, 'retention', field], `(${value as string}) must be 0 (keep forever) or at least ${why}; Thanos Compact refuses to start otherwise`)]
+      : [];
+  });
 }
 
 function imageRules(thanos: Record<string, unknown>, path: readonly PathSegment[]): FieldError[] {

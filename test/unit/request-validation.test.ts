@@ -271,3 +271,18 @@ describe('alerting settings', () => {
     expect(errors).toEqual([expect.objectContaining({ path: 'config.monitor.thanos.alertQueryUrl' })]);
   });
 });
+
+describe('retention Compact accepts', () => {
+  test.each([
+    [{ raw: '39h' }, 'config.monitor.thanos.retention.raw', 'at least 40h'],
+    [{ raw: '1d' }, 'config.monitor.thanos.retention.raw', 'at least 40h'],
+    [{ fiveMinutes: '9d23h' }, 'config.monitor.thanos.retention.fiveMinutes', 'at least 10d'],
+  ])('%j is refused, naming the minimum', (retention, path, message) => {
+    const errors = errorsFor(seedWithThanos({ bucketConfig: SEED_BUCKET_CONFIG, retention }));
+    expect(errors).toEqual([expect.objectContaining({ path, message: expect.stringContaining(message) })]);
+  });
+
+  test.each([{ raw: '40h' }, { raw: '0' }, { raw: '2d', fiveMinutes: '10d', oneHour: '1h' }, { fiveMinutes: '1y' }])('%j is accepted', (retention) => {
+    expect(validateInstallRequest(seedWithThanos({ bucketConfig: SEED_BUCKET_CONFIG, retention }))).toMatchObject({ ok: true });
+  });
+});
