@@ -47,7 +47,6 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 // github.com/prometheus/common/model.ParseDuration, used by Thanos flags and objstore timeouts.
 const PROMETHEUS_DURATION = /^(?:0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?)$/;
 
-// Go's time.ParseDuration.
 const PROMETHEUS_DURATION_UNITS: Record<string, number> = {
   y: 365 * 24 * 3600_000, w: 7 * 24 * 3600_000, d: 24 * 3600_000, h: 3600_000, m: 60_000, s: 1000, ms: 1,
 };
@@ -60,6 +59,10 @@ export function prometheusDurationMs(value: string): number | undefined {
   return total;
 }
 
+// The longest duration Go can hold: 2^63-1 nanoseconds, about 292 years.
+const MAX_DURATION_MS = Math.floor(9223372036854775807 / 1e6);
+
+// Go's time.ParseDuration.
 const GO_DURATION = /^(?:0|[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 
 const QUANTITY = /^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][-+]?[0-9]+)?$/;
@@ -109,14 +112,28 @@ export const STRING_FORMATS = {
   base64: { validate: (v) => BASE64.test(v), expected: 'base64-encoded (standard alphabet, padded)' },
   'host-port': { validate: isHostPort, expected: 'host[:port] without scheme or path' },
   'http-url': { validate: isHttpUrl, expected: 'an http:// or https:// URL' },
+  // Names the clouds' own SDKs check (minio-go, Azure, the COS, OSS and OCI SDKs), so a wrong one fails here, not in a pod.
+  's3-bucket': {
+    validate: (v) => /^[A-Za-z0-9][A-Za-z0-9._:-]{1,61}[A-Za-z0-9]$/.test(v) && !IPV4.test(v),
+    expected: 'an S3 bucket name: 3 to 63 letters, digits, ".", "-", "_" or ":", starting and ending with a letter or digit, not an IP address',
+  },
+  'azure-storage-account': { validate: (v) => /^[a-z0-9]{3,24}$/.test(v), expected: 'an Azure storage account name: 3 to 24 lower-case letters and digits' },
+  'azure-tenant-id': { validate: (v) => /^[A-Za-z0-9.-]+$/.test(v), expected: 'an Azure tenant ID (letters, digits, "." and "-")' },
+  'cos-region': { validate: (v) => /^[a-z-1]+$/.test(v), expected: "a COS region such as 'ap-guangzhou'" },
+  'oss-bucket': {
+    validate: (v) => /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(v),
+    expected: 'an OSS bucket name: 3 to 63 lower-case letters, digits and "-", starting and ending with a letter or digit',
+  },
+  'oci-region': { validate: (v) => /^[a-z0-9-]+$/.test(v), expected: "an OCI region such as 'us-ashburn-1'" },
+  'host-or-url': { validate: (v) => isHostPort(v) || isHttpUrl(v), expected: 'host[:port] or an http:// or https:// URL' },
   'alertmanager-url': {
     // Thanos Rule resolves the host by DNS (dns+), SRV records (dnssrv+) or as written.
     validate: (v) => isHttpUrl(v.replace(/^(dns|dnssrv|dnssrvnoa)\+/, '')),
     expected: "an Alertmanager URL such as 'http://alertmanager.monitoring.svc:9093', optionally with a dns+ or dnssrv+ prefix",
   },
   'prometheus-duration': {
-    validate: (v) => PROMETHEUS_DURATION.test(v) && v !== '',
-    expected: "a duration such as '30d', '2h' or '1m30s' (units y, w, d, h, m, s, ms)",
+    validate: (v) => (prometheusDurationMs(v) ?? Infinity) <= MAX_DURATION_MS,
+    expected: "a duration such as '30d', '2h' or '1m30s' (units y, w, d, h, m, s, ms), at most 292y",
   },
   'go-duration': {
     validate: (v) => GO_DURATION.test(v),

@@ -29,7 +29,6 @@ const TlsConfig = Type.Object(
     key_file: Text(),
     server_name: Text(),
     insecure_skip_verify: Flag(),
-    trust_root_ca: Flag(),
   }),
   STRICT,
 );
@@ -49,7 +48,7 @@ const httpTransportFields = () => ({
 
 /** exthttp.HTTPConfig, shared by S3, GCS, Azure, Swift, COS and OBS. */
 const HttpConfig = Type.Object(
-  optional({ ...httpTransportFields(), tls_config: TlsConfig, max_hedged_requests: Count() }),
+  optional({ ...httpTransportFields(), tls_config: TlsConfig }),
   STRICT,
 );
 
@@ -61,7 +60,8 @@ const OciHttpConfig = Type.Object(
 
 export const S3ConfigSchema = Type.Object(
   {
-    bucket: Required(),
+    // minio-go refuses other names on the first request.
+    bucket: Type.String({ format: 's3-bucket' }),
     endpoint: Type.String({ format: 'host-port' }),
     ...optional({
       region: Text(),
@@ -113,21 +113,27 @@ export const GcsConfigSchema = Type.Object(
 
 export const AzureConfigSchema = Type.Object(
   {
-    storage_account: Required(),
+    // Account names become the host name of the endpoint.
+    storage_account: Type.String({ format: 'azure-storage-account' }),
     container: Required(),
     ...optional({
-      storage_account_key: Secret(),
+      storage_account_key: Type.String({ format: 'base64', writeOnly: true }),
       storage_connection_string: Secret(),
       storage_create_container: Flag(),
       endpoint: Text(),
       user_assigned_id: Text(),
-      az_tenant_id: Text(),
+      az_tenant_id: Type.String({ format: 'azure-tenant-id' }),
       client_id: Text(),
       client_secret: Secret(),
       max_retries: Count(),
       reader_config: Type.Object(optional({ max_retry_requests: Count() }), STRICT),
       pipeline_config: Type.Object(
-        optional({ max_tries: Count(), try_timeout: Duration(), retry_delay: Duration(), max_retry_delay: Duration() }),
+        optional({
+          max_tries: Type.Integer({ minimum: 0, maximum: 2147483647 }),
+          try_timeout: Duration(),
+          retry_delay: Duration(),
+          max_retry_delay: Duration(),
+        }),
         STRICT,
       ),
       http_config: HttpConfig,
@@ -176,7 +182,7 @@ export const CosConfigSchema = Type.Object(
     secret_key: RequiredSecret(),
     ...optional({
       bucket: Text(),
-      region: Text(),
+      region: Type.String({ format: 'cos-region' }),
       app_id: Text(),
       endpoint: Type.String({ format: 'http-url' }),
       max_retries: Count(),
@@ -188,8 +194,8 @@ export const CosConfigSchema = Type.Object(
 
 export const AliyunOssConfigSchema = Type.Object(
   {
-    endpoint: Required(),
-    bucket: Required(),
+    endpoint: Type.String({ format: 'host-or-url' }),
+    bucket: Type.String({ format: 'oss-bucket' }),
     access_key_id: Required(),
     access_key_secret: RequiredSecret(),
   },
@@ -209,7 +215,7 @@ export const BosConfigSchema = Type.Object(
 export const ObsConfigSchema = Type.Object(
   {
     bucket: Required(),
-    endpoint: Required(),
+    endpoint: Type.String({ format: 'host-or-url' }),
     access_key: Required(),
     secret_key: RequiredSecret(),
     ...optional({ max_retries: Count(), http_config: HttpConfig }),
@@ -227,7 +233,7 @@ export const OciConfigSchema = Type.Object(
       compartment_ocid: Text(),
       tenancy_ocid: Text(),
       user_ocid: Text(),
-      region: Text(),
+      region: Type.String({ format: 'oci-region' }),
       fingerprint: Text(),
       privatekey: Secret(),
       passphrase: Secret(),
@@ -277,15 +283,55 @@ function excludes(config: Record<string, unknown>, field: string, other: string)
     : [];
 }
 
+/**
+ * Fields Thanos knows that name files inside its pods (TLS CA, certificate and
+ * key; S3's SSE-C key). The installer mounts only objstore.yml there and
+ * Thanos reads these at start-up, so each is refused whenever it is set.
+ */
+export const POD_FILE_FIELDS: readonly (readonly string[])[] = [
+  ['http_config', 'tls_config', 'ca_file'],
+  ['http_config', 'tls_config', 'cert_file'],
+  ['http_config', 'tls_config', 'key_file'],
+  ['sse_config', 'encryption_key'],
+];
+const NO_FILES_IN_PODS = 'names a file in the Thanos pods, where this installer mounts only objstore.yml; Thanos reads it at start-up and would not start';
+
+/** The POD_FILE_FIELDS a config sets. */
+function podFileViolations(config: Record<string, unknown>): ConfigViolation[] {
+  return POD_FILE_FIELDS.filter((path) => {
+    const value = path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), config);
+    return isSet(value);
+  }).map((path) => ({ at: [...path], message: NO_FILES_IN_PODS }));
+}
+
+/** exthttp's HTTP settings, shared by S3, GCS, Azure, Swift, COS and OBS. */
+function httpConfigRules(config: Record<string, unknown>): ConfigViolation[] {
+  const http = isRecord(config.http_config) ? config.http_config : {};
+  const tls = isRecord(http.tls_config) ? http.tls_config : {};
+  const violations = podFileViolations(config);
+  if (typeof tls.insecure_skip_verify === 'boolean' && tls.insecure_skip_verify !== (http.insecure_skip_verify ?? false)) {
+    violations.push({
+      at: ['http_config', 'tls_config', 'insecure_skip_verify'],
+      message: 'has no effect: Thanos overrides it with http_config.insecure_skip_verify; set that instead',
+    });
+  }
+  return violations;
+}
+
 function s3Rules(config: Record<string, unknown>): ConfigViolation[] {
   const violations = pair(config, 'access_key', 'secret_key', '; Thanos cannot take one from the config and the other from the environment');
+  violations.push(...httpConfigRules(config));
   if (config.aws_sdk_auth === true && isSet(config.access_key)) {
     violations.push({ at: ['access_key'], message: 'must not be set when aws_sdk_auth is true (they are mutually exclusive)' });
   }
   const sse = isRecord(config.sse_config) ? config.sse_config : {};
-  if (sse.type === 'SSE-C' && isMissing(sse.encryption_key)) {
-    violations.push({ at: ['sse_config', 'encryption_key'], message: "is required when sse_config.type is 'SSE-C'" });
+  if (sse.type === 'SSE-C') {
+    violations.push({
+      at: ['sse_config', 'type'],
+      message: "'SSE-C' needs sse_config.encryption_key, a key file in the Thanos pods, which this installer does not provide",
+    });
   }
+
   if (sse.type === 'SSE-KMS' && isMissing(sse.kms_key_id)) {
     violations.push({ at: ['sse_config', 'kms_key_id'], message: "is required when sse_config.type is 'SSE-KMS'" });
   }
@@ -303,23 +349,45 @@ function s3Rules(config: Record<string, unknown>): ConfigViolation[] {
 }
 
 function gcsRules(config: Record<string, unknown>): ConfigViolation[] {
-  if (!isSet(config.service_account)) return [];
+  const violations = httpConfigRules(config);
+  if (config.use_grpc === true && config.http_config !== undefined) {
+    violations.push({ at: ['http_config'], message: 'has no effect when use_grpc is true: the gRPC client ignores it' });
+  }
+  if (!isSet(config.service_account)) return violations;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(config.service_account);
-    if (isRecord(parsed)) return [];
+    parsed = JSON.parse(config.service_account);
   } catch {
     // reported below
   }
-  return [{ at: ['service_account'], message: 'must be the service account key file content (a JSON object)' }];
+  if (!isRecord(parsed) || typeof parsed.type !== 'string') {
+    violations.push({ at: ['service_account'], message: "must be the service account key file content (a JSON object with its 'type')" });
+  }
+  return violations;
+}
+
+/** What Azure's SDK accepts as a connection string: `key=value` pairs with an account key or a shared access signature. */
+function isAzureConnectionString(value: string): boolean {
+  const pairs = value.split(';').filter((part) => part !== '');
+  if (pairs.length === 0 || !pairs.every((part) => /^[A-Za-z]+=.+$/.test(part))) return false;
+  const keys = new Set(pairs.map((part) => part.slice(0, part.indexOf('=')).toLowerCase()));
+  return (keys.has('accountname') && keys.has('accountkey')) || keys.has('sharedaccesssignature');
 }
 
 function azureRules(config: Record<string, unknown>): ConfigViolation[] {
   const violations = [
+    ...httpConfigRules(config),
     ...excludes(config, 'user_assigned_id', 'storage_account_key'),
     ...excludes(config, 'user_assigned_id', 'storage_connection_string'),
     ...excludes(config, 'user_assigned_id', 'client_id'),
     ...excludes(config, 'storage_account_key', 'storage_connection_string'),
   ];
+  if (isSet(config.storage_connection_string) && !isAzureConnectionString(config.storage_connection_string)) {
+    violations.push({
+      at: ['storage_connection_string'],
+      message: 'must be key=value pairs separated by semicolons, with AccountName and AccountKey or a SharedAccessSignature',
+    });
+  }
   const servicePrincipal = ['az_tenant_id', 'client_id', 'client_secret'];
   if (servicePrincipal.some((field) => isSet(config[field]))) {
     for (const field of servicePrincipal.filter((f) => isMissing(config[f]))) {
@@ -334,8 +402,9 @@ function swiftRules(config: Record<string, unknown>): ConfigViolation[] {
   const byPassword = given('password') && (given('username') || given('user_id'));
   const byApplicationCredential =
     given('application_credential_secret') && (given('application_credential_id') || given('application_credential_name'));
-  if (byPassword || byApplicationCredential) return [];
+  if (byPassword || byApplicationCredential) return httpConfigRules(config);
   return [
+    ...httpConfigRules(config),
     {
       at: [],
       message:
@@ -345,25 +414,41 @@ function swiftRules(config: Record<string, unknown>): ConfigViolation[] {
 }
 
 function cosRules(config: Record<string, unknown>): ConfigViolation[] {
-  if (!isMissing(config.endpoint)) return [];
+  if (!isMissing(config.endpoint)) return httpConfigRules(config);
   const violations = ['bucket', 'app_id', 'region']
     .filter((field) => isMissing(config[field]))
     .map((field) => ({ at: [field], message: 'is required unless endpoint is set (give bucket, app_id and region, or a full endpoint URL)' }));
   if (isSet(config.bucket) && isSet(config.app_id) && config.bucket.endsWith(`-${config.app_id}`)) {
     violations.push({ at: ['bucket'], message: `must be the bare bucket name; Thanos appends -${config.app_id} itself` });
   }
-  return violations;
+  return [...violations, ...httpConfigRules(config)];
 }
 
+const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z ]+ )?PRIVATE KEY-----[\s\S]+-----END ([A-Z ]+ )?PRIVATE KEY-----/;
+
 function ociRules(config: Record<string, unknown>): ConfigViolation[] {
+  if (config.provider === 'default') {
+    return [{
+      at: ['provider'],
+      message: "'default' needs an OCI config file (~/.oci/config) in the Thanos pods, which this installer does not provide; use raw, instance-principal or oke-workload-identity",
+    }];
+  }
   const requiredByProvider: Record<string, string[]> = {
     raw: ['tenancy_ocid', 'user_ocid', 'region', 'fingerprint', 'privatekey'],
     'oke-workload-identity': ['region'],
   };
   const required = typeof config.provider === 'string' ? (requiredByProvider[config.provider] ?? []) : [];
-  return required
+  const violations = required
     .filter((field) => isMissing(config[field]))
     .map((field) => ({ at: [field], message: `is required when provider is '${config.provider as string}'` }));
+  if (isSet(config.privatekey)) {
+    if (!PEM_PRIVATE_KEY.test(config.privatekey)) {
+      violations.push({ at: ['privatekey'], message: 'must be a PEM private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)' });
+    } else if (/ENCRYPTED/.test(config.privatekey) && isMissing(config.passphrase)) {
+      violations.push({ at: ['passphrase'], message: 'is required: privatekey is encrypted' });
+    }
+  }
+  return violations;
 }
 
 export const OBJSTORE_PROVIDERS = {
@@ -375,7 +460,7 @@ export const OBJSTORE_PROVIDERS = {
   ALIYUNOSS: { schema: AliyunOssConfigSchema, thanosRejectsUnknownFields: false },
   BOS: { schema: BosConfigSchema, thanosRejectsUnknownFields: false },
   OCI: { schema: OciConfigSchema, thanosRejectsUnknownFields: false, rules: ociRules },
-  OBS: { schema: ObsConfigSchema, thanosRejectsUnknownFields: true },
+  OBS: { schema: ObsConfigSchema, thanosRejectsUnknownFields: true, rules: httpConfigRules },
   FILESYSTEM: { schema: FilesystemConfigSchema, thanosRejectsUnknownFields: false },
 } satisfies Record<string, ProviderSpec>;
 
@@ -431,11 +516,29 @@ export const BucketConfigSchema = Type.Unsafe<BucketConfig>({
  * findings add to the schema's instead of repeating them.
  */
 export function bucketConfigRules(bucketConfig: unknown, path: readonly PathSegment[]): FieldError[] {
-  if (!isRecord(bucketConfig) || !isObjstoreType(bucketConfig.type) || !isRecord(bucketConfig.config)) return [];
+  const references = environmentReferences(bucketConfig, path);
+  if (!isRecord(bucketConfig) || !isObjstoreType(bucketConfig.type) || !isRecord(bucketConfig.config)) return references;
   const spec: ProviderSpec = OBJSTORE_PROVIDERS[bucketConfig.type];
-  return (spec.rules?.(bucketConfig.config) ?? []).map((violation) =>
-    fieldError([...path, 'config', ...violation.at], violation.message),
-  );
+  return [
+    ...references,
+    ...(spec.rules?.(bucketConfig.config) ?? []).map((violation) => fieldError([...path, 'config', ...violation.at], violation.message)),
+  ];
+}
+
+/** Thanos's `$(NAME)`: it replaces these in the whole objstore file with environment variables, and has no escape. */
+const ENVIRONMENT_REFERENCE = /\$\([a-zA-Z_0-9]+\)/;
+
+/** Every key or string value, at any depth, that holds a `$(NAME)`. */
+function environmentReferences(value: unknown, path: readonly PathSegment[]): FieldError[] {
+  const message =
+    "must not contain '$(NAME)': Thanos replaces it in the objstore file with the container's environment variable NAME (and stops if it is unset), and it cannot be escaped";
+  if (typeof value === 'string') return ENVIRONMENT_REFERENCE.test(value) ? [fieldError(path, message)] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => environmentReferences(item, [...path, index]));
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => [
+    ...(ENVIRONMENT_REFERENCE.test(key) ? [fieldError([...path, key], message)] : []),
+    ...environmentReferences(child, [...path, key]),
+  ]);
 }
 
 /** How an unknown field inside a provider's `config` is explained, given what Thanos itself would do with it. */

@@ -68,14 +68,17 @@ export const THANOS_BINARY = binPath('thanos');
  *    error under "create <TYPE> client" is still `network`.
  *  - `tls`: reached a server (only the TLS probe has one) and failed to verify
  *    its certificate: the config was accepted, and certificate checking was on.
+ *  - `answered`: the TLS probe's server answered (the handshake passed, so
+ *    certificate checking was off); it answers every request with OpenSSL's
+ *    HTML status page, which S3's XML decoder refuses ("XML syntax error").
  *  - `timeout`: still trying when the time limit ended it.
  *  - `ok`: listed the bucket (FILESYSTEM, which needs no server).
  * `unknown` is anything else; it is treated as a rejection and shows its text.
  */
-export type ThanosVerdict = 'parse' | 'construct' | 'runtime' | 'network' | 'tls' | 'timeout' | 'ok' | 'unknown';
+export type ThanosVerdict = 'parse' | 'construct' | 'runtime' | 'network' | 'tls' | 'answered' | 'timeout' | 'ok' | 'unknown';
 
 export const THANOS_REJECTS: readonly ThanosVerdict[] = ['parse', 'construct', 'runtime', 'unknown'];
-export const THANOS_ACCEPTS: readonly ThanosVerdict[] = ['network', 'tls', 'timeout', 'ok'];
+export const THANOS_ACCEPTS: readonly ThanosVerdict[] = ['network', 'tls', 'answered', 'timeout', 'ok'];
 
 export interface ThanosRun {
   verdict: ThanosVerdict;
@@ -189,7 +192,7 @@ export class ThanosSandbox {
     const seconds = (Date.now() - started) / 1000;
     if (code === 97) throw new Error(`the sandbox refused to run Thanos:\n${output}`);
     const error = errorChain(output);
-    return { verdict: classify(code, error, output), error, exitCode: code, seconds, output };
+    return { verdict: classify(code, error, options.tlsProbe === true), error, exitCode: code, seconds, output };
   }
 
   remove(): void {
@@ -234,6 +237,8 @@ export function errorChain(output: string): string {
     .split('\n')
     .filter((line) => line.trim() !== '' && !isStackFrame(line))
     .map((line) => line.trim())
+    // The command's own last wrap, the same for every error.
+    .filter((line) => line !== 'preparing tools bucket ls command failed')
     .join(' | ');
 }
 
@@ -264,14 +269,15 @@ const NETWORK_ERRORS = [
 ];
 
 /** See ThanosVerdict. */
-export function classify(code: number | null, error: string, output: string): ThanosVerdict {
+export function classify(code: number | null, error: string, tlsProbe = false): ThanosVerdict {
   if (code === 0) return 'ok';
   if (error === '' && (code === 124 || code === 137 || code === null)) return 'timeout';
   if (PARSE_ERRORS.some((re) => re.test(error))) return 'parse';
   if (TLS_ERRORS.some((re) => re.test(error))) return 'tls';
   if (NETWORK_ERRORS.some((re) => re.test(error))) return 'network';
+  if (tlsProbe && /XML syntax error/.test(error)) return 'answered';
   if (/create \S+ client/.test(error)) return 'construct';
-  if (/BaseFetcher: iter bucket|preparing tools bucket ls command failed/.test(error) || /BaseFetcher/.test(output)) return 'runtime';
+  if (/BaseFetcher: iter bucket/.test(error)) return 'runtime';
   return 'unknown';
 }
 

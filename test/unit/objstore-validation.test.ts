@@ -51,7 +51,7 @@ describe('S3 bucket config', () => {
           response_header_timeout: '2m',
           insecure_skip_verify: true,
           max_idle_conns: 100,
-          tls_config: { ca_file: '/etc/ca.pem', server_name: 'minio' },
+          tls_config: { server_name: 'minio', insecure_skip_verify: true },
         },
         trace: { enable: false },
         list_objects_version: 'v1',
@@ -116,10 +116,32 @@ describe('S3 bucket config', () => {
     expect(errors).toEqual([{ path: `${CONFIG}.secret_key`, message: 'must be a string, got an integer' }]);
   });
 
-  it('requires the key that the server-side encryption type needs', () => {
-    expectErrors({ type: 'S3', config: { ...s3, sse_config: { type: 'SSE-C' } } }, [
-      ['sse_config.encryption_key', /required when sse_config.type is 'SSE-C'/],
+  it('refuses what would need files in the pods, where only objstore.yml is mounted', () => {
+    expectErrors({ type: 'S3', config: { ...s3, sse_config: { type: 'SSE-C', encryption_key: '/etc/sse-c.key' } } }, [
+      ['sse_config.type', /'SSE-C' needs sse_config.encryption_key, a key file in the Thanos pods/],
+      ['sse_config.encryption_key', /names a file in the Thanos pods/],
     ]);
+    expectErrors({ type: 'S3', config: { ...s3, http_config: { tls_config: { ca_file: '/ca.pem', cert_file: '/tls.crt' } } } }, [
+      ['http_config.tls_config.ca_file', /names a file in the Thanos pods, where this installer mounts only objstore.yml/],
+      ['http_config.tls_config.cert_file', /names a file in the Thanos pods/],
+    ]);
+  });
+
+  it('refuses a nested TLS setting that Thanos overrides', () => {
+    expectErrors({ type: 'S3', config: { ...s3, http_config: { tls_config: { insecure_skip_verify: true } } } }, [
+      ['http_config.tls_config.insecure_skip_verify', /has no effect: Thanos overrides it with http_config.insecure_skip_verify/],
+    ]);
+  });
+
+  it('refuses $(NAME), which Thanos would replace from its environment, anywhere in the bucket config', () => {
+    const errors = bucketErrors({ type: 'S3', config: { ...s3, secret_key: 'k$(POD_NAME)' }, prefix: 'x/$(HOME)' });
+    expect(errors.map((e) => e.path).sort()).toEqual(['config.monitor.thanos.bucketConfig.config.secret_key', 'config.monitor.thanos.bucketConfig.prefix']);
+    for (const e of errors) expect(e.message).toMatch(/must not contain '\$\(NAME\)': Thanos replaces it .* cannot be escaped/);
+    expect(JSON.stringify(errors)).not.toContain('POD_NAME');
+    expectValid({ type: 'S3', config: { ...s3, secret_key: 'k${X}$Y' } });
+  });
+
+  it('requires the key that the server-side encryption type needs', () => {
     expectErrors({ type: 'S3', config: { ...s3, sse_config: { type: 'AES' } } }, [['sse_config.type', /must be one of/]]);
   });
 
@@ -163,7 +185,14 @@ describe('GCS bucket config', () => {
   it('requires the bucket and a JSON service account, without echoing it', () => {
     expectErrors({ type: 'GCS', config: { service_account: 'not json at all' } }, [
       ['bucket', /^is required$/],
-      ['service_account', /^must be the service account key file content \(a JSON object\)$/],
+      ['service_account', /^must be the service account key file content \(a JSON object with its 'type'\)$/],
+    ]);
+    expectErrors({ type: 'GCS', config: { bucket: 'thanos', service_account: '{"project_id":"p"}' } }, [['service_account', /with its 'type'/]]);
+  });
+
+  it('refuses http_config with use_grpc, which ignores it', () => {
+    expectErrors({ type: 'GCS', config: { bucket: 'thanos', use_grpc: true, http_config: { max_idle_conns: 10 } } }, [
+      ['http_config', /has no effect when use_grpc is true/],
     ]);
   });
 
@@ -174,10 +203,11 @@ describe('GCS bucket config', () => {
 
 describe('AZURE bucket config', () => {
   const azure = { storage_account: 'thanosacct', storage_account_key: 'a2V5', container: 'thanos' };
+  const connectionString = 'DefaultEndpointsProtocol=https;AccountName=thanosacct;AccountKey=a2V5;EndpointSuffix=core.windows.net';
 
   it.each([
     ['an account key', azure],
-    ['a connection string', { storage_account: 'thanosacct', container: 'thanos', storage_connection_string: 'cs' }],
+    ['a connection string', { storage_account: 'thanosacct', container: 'thanos', storage_connection_string: connectionString }],
     ['a managed identity', { storage_account: 'thanosacct', container: 'thanos', user_assigned_id: 'id' }],
     [
       'a service principal',
@@ -187,14 +217,14 @@ describe('AZURE bucket config', () => {
   ])('accepts %s', (_, config) => expectValid({ type: 'AZURE', config }));
 
   it('requires storage_account and container', () => {
-    expectErrors({ type: 'AZURE', config: { storage_account_key: 'k' } }, [
+    expectErrors({ type: 'AZURE', config: { storage_account_key: 'a2V5' } }, [
       ['storage_account', /^is required$/],
       ['container', /^is required$/],
     ]);
   });
 
   it('rejects conflicting authentication methods', () => {
-    expectErrors({ type: 'AZURE', config: { ...azure, storage_connection_string: 'cs' } }, [
+    expectErrors({ type: 'AZURE', config: { ...azure, storage_connection_string: connectionString } }, [
       ['storage_connection_string', /must not be set together with storage_account_key/],
     ]);
     expectErrors({ type: 'AZURE', config: { ...azure, user_assigned_id: 'id' } }, [
@@ -202,8 +232,22 @@ describe('AZURE bucket config', () => {
     ]);
   });
 
+  it('checks what Azure\'s SDK checks: account name, base64 key, connection string, tenant ID', () => {
+    expectErrors(
+      { type: 'AZURE', config: { storage_account: 'Thanos Acct', container: 'c', storage_account_key: 'not-base64!', az_tenant_id: 'my tenant', client_id: 'c', client_secret: 's' } },
+      [
+        ['storage_account', /3 to 24 lower-case letters and digits/],
+        ['storage_account_key', /base64/],
+        ['az_tenant_id', /an Azure tenant ID/],
+      ],
+    );
+    expectErrors({ type: 'AZURE', config: { storage_account: 'thanosacct', container: 'c', storage_connection_string: 'garbage' } }, [
+      ['storage_connection_string', /key=value pairs separated by semicolons/],
+    ]);
+  });
+
   it('requires the service principal fields together', () => {
-    expectErrors({ type: 'AZURE', config: { storage_account: 'a', container: 'c', client_id: 'id' } }, [
+    expectErrors({ type: 'AZURE', config: { storage_account: 'thanosacct', container: 'c', client_id: 'id' } }, [
       ['az_tenant_id', /must be set together/],
       ['client_secret', /must be set together/],
     ]);
@@ -292,11 +336,11 @@ describe('ALIYUNOSS, BOS and OBS bucket configs', () => {
 
   it('tells strict OBS from lax ALIYUNOSS when a field is unknown', () => {
     expectErrors(
-      { type: 'OBS', config: { bucket: 'b', endpoint: 'e', access_key: 'a', secret_key: 's', region: 'r' } },
+      { type: 'OBS', config: { bucket: 'thanos', endpoint: 'obs.cn-north-4.myhuaweicloud.com', access_key: 'a', secret_key: 's', region: 'r' } },
       [['region', /would not start/]],
     );
     expectErrors(
-      { type: 'ALIYUNOSS', config: { endpoint: 'e', bucket: 'b', access_key_id: 'a', access_key_secret: 's', region: 'r' } },
+      { type: 'ALIYUNOSS', config: { endpoint: 'oss-cn-hangzhou.aliyuncs.com', bucket: 'thanos', access_key_id: 'a', access_key_secret: 's', region: 'r' } },
       [['region', /would silently ignore it/]],
     );
   });
@@ -310,18 +354,25 @@ describe('OCI bucket config', () => {
     user_ocid: 'ocid1.user',
     region: 'us-ashburn-1',
     fingerprint: 'aa:bb',
-    privatekey: '-----BEGIN RSA PRIVATE KEY-----',
+    privatekey: '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n',
   };
 
   it('accepts each authentication provider with what it needs', () => {
-    expectValid({ type: 'OCI', config: { provider: 'default', bucket: 'thanos', part_size: 134217728 } });
-    expectValid({ type: 'OCI', config: { provider: 'instance-principal', bucket: 'thanos', compartment_ocid: 'c' } });
+    expectValid({ type: 'OCI', config: { provider: 'instance-principal', bucket: 'thanos', compartment_ocid: 'c', part_size: 134217728 } });
     expectValid({ type: 'OCI', config: raw });
     expectValid({ type: 'OCI', config: { provider: 'oke-workload-identity', bucket: 'thanos', region: 'us-ashburn-1' } });
   });
 
+  it('refuses the default provider, which needs a config file in the pods, and a private key that is not PEM', () => {
+    expectErrors({ type: 'OCI', config: { provider: 'default', bucket: 'thanos' } }, [['provider', /needs an OCI config file \(~\/\.oci\/config\) in the Thanos pods/]]);
+    expectErrors({ type: 'OCI', config: { ...raw, privatekey: 'not a key' } }, [['privatekey', /must be a PEM private key/]]);
+    expectErrors({ type: 'OCI', config: { ...raw, privatekey: '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----' } }, [
+      ['passphrase', /privatekey is encrypted/],
+    ]);
+  });
+
   it('requires the raw provider fields', () => {
-    expectErrors({ type: 'OCI', config: { provider: 'raw', bucket: 'thanos', region: 'r' } }, [
+    expectErrors({ type: 'OCI', config: { provider: 'raw', bucket: 'thanos', region: 'us-ashburn-1' } }, [
       ['tenancy_ocid', /when provider is 'raw'/],
       ['user_ocid', /when provider is 'raw'/],
       ['fingerprint', /when provider is 'raw'/],

@@ -37,13 +37,13 @@ describe('objstore YAML', () => {
   });
 
   it('refuses integers too large to be written exactly', () => {
-    expect(errorsFor(seedWithThanos({ bucketConfig: { type: 'S3', config: { bucket: 'b', endpoint: 'h', part_size: 1e21 } } }))).toEqual([
+    expect(errorsFor(seedWithThanos({ bucketConfig: { type: 'S3', config: { bucket: 'thanos', endpoint: 'h', part_size: 1e21 } } }))).toEqual([
       { path: 'config.monitor.thanos.bucketConfig.config.part_size', message: 'must be at most 9007199254740991, got 1e+21' },
     ]);
   });
 
   it('writes a negative zero as 0, not the float -0.0', () => {
-    expect(renderValidated({ type: 'S3', config: { bucket: 'b', endpoint: 'h', part_size: -0 } })).toContain('part_size: 0\n');
+    expect(renderValidated({ type: 'S3', config: { bucket: 'thanos', endpoint: 'h', part_size: -0 } })).toContain('part_size: 0\n');
   });
 
   it('quotes strings that YAML would otherwise read as other types', () => {
@@ -57,18 +57,18 @@ describe('objstore YAML', () => {
   it('writes only fields Thanos knows, even from settings that skipped validation', () => {
     const bucketConfig = {
       type: 'S3',
-      config: { bucket: 'b', endpoint: 'h', stray: 1, http_config: { idle_conn_timeout: '1m', stray: true } },
+      config: { bucket: 'thanos', endpoint: 'h', stray: 1, http_config: { idle_conn_timeout: '1m', stray: true } },
     } as unknown as BucketConfig;
     expect(load(renderObjstoreYaml(bucketConfig))).toEqual({
       type: 'S3',
-      config: { bucket: 'b', endpoint: 'h', http_config: { idle_conn_timeout: '1m' } },
+      config: { bucket: 'thanos', endpoint: 'h', http_config: { idle_conn_timeout: '1m' } },
     });
   });
 
   it('keeps every entry of free-form maps such as put_user_metadata', () => {
     const yaml = renderValidated({
       type: 'S3',
-      config: { bucket: 'b', endpoint: 'h', put_user_metadata: { 'X-Amz-Storage-Class': 'STANDARD_IA', team: 'tke' } },
+      config: { bucket: 'thanos', endpoint: 'h', put_user_metadata: { 'X-Amz-Storage-Class': 'STANDARD_IA', team: 'tke' } },
     });
     expect(load(yaml)).toMatchObject({ config: { put_user_metadata: { 'X-Amz-Storage-Class': 'STANDARD_IA', team: 'tke' } } });
   });

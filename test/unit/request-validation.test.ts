@@ -242,7 +242,7 @@ describe('validateThanosConfig (a retry with corrected settings)', () => {
   const { settings } = validRequest(requestFixture('ha-request.json'));
 
   it('reports paths from the request root', () => {
-    expect(validateThanosConfig({ bucketConfig: { type: 'S3', config: { bucket: 'b' } } }, settings.globalNodeIp)).toEqual({
+    expect(validateThanosConfig({ bucketConfig: { type: 'S3', config: { bucket: 'thanos' } } }, settings.globalNodeIp)).toEqual({
       ok: false,
       errors: [{ path: 'config.monitor.thanos.bucketConfig.config.endpoint', message: 'is required' }],
     });
