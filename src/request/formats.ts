@@ -60,7 +60,7 @@ export function prometheusDurationMs(value: string): number | undefined {
 }
 
 // The longest duration Go can hold: 2^63-1 nanoseconds, about 292 years.
-const MAX_DURATION_MS = Math.floor(9223372036854775807 / 1e6);
+const MAX_DURATION_MS = Number(2n ** 63n / 1_000_000n);
 
 // Go's time.ParseDuration.
 const GO_DURATION = /^(?:0|[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
