@@ -52,6 +52,14 @@ export interface StartedWorkflow {
   runId: string;
 }
 
+/** The search attributes every installer workflow starts with: its cluster, and a phase of Running. */
+function startingAttributes(clusterName: string) {
+  return [
+    { key: searchAttributes.clusterName, value: clusterName },
+    { key: searchAttributes.installPhase, value: 'Running' },
+  ];
+}
+
 /** Starts `installThanos`; at most one install or uninstall runs per cluster. */
 export async function startInstall(
   client: Client,
@@ -68,10 +76,7 @@ export async function startInstall(
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     staticSummary: `Install Thanos on TKE cluster ${input.clusterName}`,
     staticDetails: installDetails(settings),
-    typedSearchAttributes: [
-      { key: searchAttributes.clusterName, value: input.clusterName },
-      { key: searchAttributes.installPhase, value: 'Running' },
-    ],
+    typedSearchAttributes: startingAttributes(input.clusterName),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
@@ -83,10 +88,7 @@ export async function startUninstall(client: Client, input: UninstallInput, task
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     staticSummary: `Uninstall Thanos from TKE cluster ${input.clusterName}`,
-    typedSearchAttributes: [
-      { key: searchAttributes.clusterName, value: input.clusterName },
-      { key: searchAttributes.installPhase, value: 'Running' },
-    ],
+    typedSearchAttributes: startingAttributes(input.clusterName),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
@@ -99,10 +101,7 @@ export async function startVerify(client: Client, input: VerifyInput, taskQueue 
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     staticSummary: `Verify the data path of TKE cluster ${input.clusterName}`,
-    typedSearchAttributes: [
-      { key: searchAttributes.clusterName, value: input.clusterName },
-      { key: searchAttributes.installPhase, value: 'Running' },
-    ],
+    typedSearchAttributes: startingAttributes(input.clusterName),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
