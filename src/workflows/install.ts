@@ -1,4 +1,13 @@
-import { ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { buildThanosSettings, type ThanosSettings } from '../request/defaults';
 import { validateThanosConfig } from '../request/validate';
 import { installNotes } from '../render';
@@ -103,6 +112,23 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
   // Set by the update handlers; an object so that TypeScript sees it change.
   const operator: { decision?: Decision } = {};
 
+  /**
+   * The operator decides once per wait: the first accepted retry or rollback
+   * wins, and anything sent before the workflow has acted on it is refused
+   * with the reason (a validator's refusal leaves no trace in history).
+   */
+  const refuseUnlessUndecided = (what: string): void => {
+    if (progress.phase !== 'WaitingForOperator') {
+      throw ApplicationFailure.create({ type: NOT_WAITING, message: `nothing to ${what}: the install is ${progress.phase}` });
+    }
+    if (operator.decision !== undefined) {
+      throw ApplicationFailure.create({
+        type: NOT_WAITING,
+        message: `a ${operator.decision.kind} was already accepted and is being carried out; send ${what} again if it fails`,
+      });
+    }
+  };
+
   setHandler(progressQuery, () => progress);
   setHandler(
     retryUpdate,
@@ -114,9 +140,7 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     },
     {
       validator: (request) => {
-        if (progress.phase !== 'WaitingForOperator') {
-          throw ApplicationFailure.create({ type: NOT_WAITING, message: `nothing to retry: the install is ${progress.phase}` });
-        }
+        refuseUnlessUndecided('retry');
         if (request.thanos !== undefined) {
           const result = validateThanosConfig(request.thanos, input.globalNodeIp);
           if (!result.ok) {
@@ -145,6 +169,13 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
             message: `rollback is possible while the install waits for the operator; it is ${progress.phase} (cancel the workflow to stop it)`,
           });
         }
+        if (progress.rollbackSteps.length > 0) {
+          throw ApplicationFailure.create({
+            type: NOT_WAITING,
+            message: 'the rollback itself is waiting for the operator: fix the cause, then send retry to run its failed step again',
+          });
+        }
+        refuseUnlessUndecided('rollback');
       },
     },
   );
@@ -166,6 +197,8 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
       },
     });
     tracker.set('RolledBack', 'rolled back: TKE\'s original configuration is restored and Thanos is removed');
+    // An accepted update answers before the workflow ends, never into a closed one.
+    await condition(allHandlersFinished);
     return { phase: progress.phase, progress };
   };
 
@@ -177,6 +210,7 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
         const skips = settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' } as const;
         await tracker.runSteps(progress.steps, actions, {}, skips);
         tracker.set('Succeeded', `Thanos is installed; tke-monitor reads ${thanosQueryAddress(settings.namespace)}`);
+        await condition(allHandlersFinished);
         return { phase: progress.phase, progress, settings };
       } catch (err) {
         if (!(err instanceof StepFailed)) throw err;

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { NOT_WAITING, progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
 import { newSteps, type Progress } from './progress';
 import { removalActions } from './removal';
@@ -38,6 +38,9 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
         if (progress.phase !== 'WaitingForOperator') {
           throw ApplicationFailure.create({ type: NOT_WAITING, message: `nothing to retry: the uninstall is ${progress.phase}` });
         }
+        if (retryRequested) {
+          throw ApplicationFailure.create({ type: NOT_WAITING, message: 'a retry was already accepted and is being carried out' });
+        }
       },
     },
   );
@@ -57,5 +60,6 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
     },
   });
   tracker.set('Uninstalled', 'Thanos is removed and TKE\'s original configuration is restored');
+  await condition(allHandlersFinished);
   return { phase: progress.phase, progress };
 }

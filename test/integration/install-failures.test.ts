@@ -5,7 +5,7 @@
  * byte for byte. Credentials never reach Temporal in plain text.
  */
 import * as k8s from '@kubernetes/client-node';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { startInstall } from '../../src/client/installs';
 import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixture';
 import { installThanos } from '../../src/workflows';
@@ -79,12 +79,17 @@ describe('wrong bucket credentials', () => {
     expect((await handle.query(progressQuery)).phase).toBe('WaitingForOperator');
   });
 
-  test('retry with the corrected credentials finishes the install', async () => {
+  test('the first decision wins: a rollback sent after an accepted retry is refused with the reason; the install then finishes', async () => {
     const corrected = seedRequest(coordinates, (r) => {
       r.config.monitor.thanos.nodePorts = nodePorts(32001);
     }).config.monitor.thanos;
-    const accepted = await handle.executeUpdate(retryUpdate, { args: [{ thanos: corrected }] });
-    expect(accepted.phase).toBe('Running');
+    const retry = await handle.startUpdate(retryUpdate, { args: [{ thanos: corrected }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    const refused = await handle.executeUpdate(rollbackUpdate, { args: [{}] }).catch((err: Error) => err);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(
+      /^(a retry was already accepted and is being carried out|rollback is possible while the install waits for the operator; it is Running)/,
+    );
+    expect((await retry.result()).phase).toBe('Running');
     const result = await handle.result();
     expect(result.phase).toBe('Succeeded');
     const check = result.progress.steps.find((s) => s.id === 'check-bucket');
