@@ -47,6 +47,11 @@ export interface ApiOptions {
 }
 
 const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
+/** Cluster names every route can address: what TKE names clusters (a DNS label). */
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CLUSTER_NAME_RULE = 'a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
+/** How long the API waits for a worker to answer a progress query. */
+const QUERY_DEADLINE_MS = 3000;
 const FINGERPRINT_MEMO = 'requestFingerprint';
 
 /** The same request, whatever its key case or order, has the same fingerprint. */
@@ -115,9 +120,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown; validationContext?: string }, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return failed(reply, 413, `the request body is larger than ${app.initialConfig.bodyLimit} bytes`);
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return failed(reply, 415, 'the request body must be JSON (Content-Type: application/json)');
+    if (error.validation !== undefined && error.validationContext === 'params') {
+      return failed(reply, 400, `the cluster name in the path must be ${CLUSTER_NAME_RULE}`);
+    }
+    if (error.validation !== undefined) return failed(reply, 400, `the ${error.validationContext === 'querystring' ? 'query string' : 'request'} is invalid: ${error.message}`);
     if (error.statusCode === 400) return failed(reply, 400, `the request body is not valid JSON: ${error.message}`);
     request.log.error({ err: error }, 'request failed');
     return failed(reply, 500, 'internal error: see the installer\'s log');
@@ -169,6 +178,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const validated = validateInstallRequest(request.body);
       if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
       const clusterName = clusterNameOf(validated.request);
+      if (!CLUSTER_NAME.test(clusterName) || clusterName.length > 63) {
+        return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: `must be ${CLUSTER_NAME_RULE}, got '${clusterName}'` }]);
+      }
       const print = fingerprint(validated.request);
       for (;;) {
         const existing = await describe(clusterName);
@@ -180,7 +192,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
         }
         if (existing && sameRequest && existing.type === 'installThanos' && existing.status.name === 'COMPLETED') {
-          return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+          // Finished only for an install that succeeded; after a rollback the same request installs again.
+          const result = await client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId).result();
+          if (result.phase === 'Succeeded') return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
         }
         const thanos = validated.request.config.monitor.thanos;
         if (!thanos) return failed(reply, 400, 'config.monitor.thanos is required');
@@ -203,19 +217,36 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   );
 
   type ClusterParams = { Params: { name: string } };
-  const params = { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } }, required: ['name'] };
+  const params = { type: 'object', properties: { name: { type: 'string', pattern: CLUSTER_NAME.source, maxLength: 63 } }, required: ['name'] };
 
-  /** A workflow's progress as tke-installer reports it: `{status, data}` and the details. */
+  /**
+   * A workflow's progress as tke-installer reports it: `{status, data}` and
+   * the details. A finished run answers from its result, without a worker; a
+   * running one asks its worker, and if none answers in time says so (503)
+   * rather than calling the install failed.
+   */
   const progressAnswer = async (existing: WorkflowExecutionDescription, reply: FastifyReply) => {
-    const handle = client.workflow.getHandle(existing.workflowId, existing.runId);
+    const handle = client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId);
+    const where = links(existing.workflowId, existing.runId);
     let progress: Progress;
-    try {
-      progress = await handle.query(progressQuery);
-    } catch (err) {
-      return reply.send({ status: 'Failed', data: `the workflow ended without progress (${existing.status.name}): ${(err as Error).message}`, ...links(existing.workflowId, existing.runId) });
+    if (existing.status.name === 'RUNNING') {
+      try {
+        progress = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
+      } catch (err) {
+        return reply.code(503).send({
+          status: 'Unknown',
+          data: `the ${existing.type === 'uninstallThanos' ? 'uninstall' : existing.type === 'verifyThanos' ? 'check' : 'install'} of cluster ${existing.workflowId.replace(/^thanos-installer-(verify-)?/, '')} is running, but no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000}s (is a worker running on task queue ${existing.taskQueue}?): ${(err as Error).message}`,
+          ...where,
+        });
+      }
+    } else {
+      try {
+        progress = (await handle.result()).progress;
+      } catch (err) {
+        return reply.send({ status: 'Failed', data: `the workflow ended ${existing.status.name}: ${(err as Error).message}`, ...where });
+      }
     }
-    const status = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(existing.status.name) ? 'Failed' : installerStatus(progress);
-    return reply.send({ status, data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...links(existing.workflowId, existing.runId) });
+    return reply.send({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...where });
   };
 
   app.get<ClusterParams>('/api/cluster/:name/progress', { schema: { params, summary: 'Progress of the cluster\'s install, as tke-installer reports it' } }, async (request, reply) => {
@@ -245,9 +276,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return progressAnswer(existing, reply);
   });
 
-  const act = async (name: string, reply: FastifyReply, send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<Progress>) => {
+  const act = async (name: string, reply: FastifyReply, decision: 'retry' | 'rollback', send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<Progress>) => {
     const existing = await describe(name);
     if (!existing || existing.status.name !== 'RUNNING') return failed(reply, 409, `no install of cluster ${name} is waiting for the operator`);
+    if (decision === 'rollback' && existing.type !== 'installThanos') {
+      return failed(reply, 409, `cluster ${name} is being uninstalled, which cannot be rolled back: send retry if it waits for the operator`);
+    }
     try {
       const progress = await send(client.workflow.getHandle(existing.workflowId, existing.runId));
       return reply.send({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase });
@@ -261,16 +295,21 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
   };
   app.post<ClusterParams & { Body: { thanos?: unknown } | undefined }>('/api/cluster/:name/retry', { schema: { params, summary: 'Resume a failed install, optionally with corrected config.monitor.thanos' } }, async (request, reply) =>
-    act(request.params.name, reply, (h) => h.executeUpdate(retryUpdate, { args: [{ thanos: request.body?.thanos }] })),
+    act(request.params.name, reply, 'retry', (h) => h.executeUpdate(retryUpdate, { args: [{ thanos: request.body?.thanos }] })),
   );
   app.post<ClusterParams & { Body: { deleteVolumeClaims?: boolean } | undefined }>('/api/cluster/:name/rollback', { schema: { params, summary: 'Roll back a failed install' } }, async (request, reply) =>
-    act(request.params.name, reply, (h) => h.executeUpdate(rollbackUpdate, { args: [{ deleteVolumeClaims: request.body?.deleteVolumeClaims === true }] })),
+    act(request.params.name, reply, 'rollback', (h) => h.executeUpdate(rollbackUpdate, { args: [{ deleteVolumeClaims: request.body?.deleteVolumeClaims === true }] })),
   );
   app.delete<ClusterParams & { Querystring: { deleteVolumeClaims?: string } }>('/api/cluster/:name/thanos', { schema: { params, summary: 'Uninstall Thanos from the cluster' } }, async (request, reply) => {
     const existing = await describe(request.params.name);
     if (existing?.status.name === 'RUNNING') return failed(reply, 409, `an ${existing.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${request.params.name}`);
-    const started = await startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue);
-    return reply.code(202).send({ clusterName: request.params.name, status: 'Doing', ...links(started.workflowId, started.runId) });
+    try {
+      const started = await startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue);
+      return reply.code(202).send({ clusterName: request.params.name, status: 'Doing', ...links(started.workflowId, started.runId) });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return failed(reply, 409, `an install or uninstall of cluster ${request.params.name} started meanwhile`);
+      throw err;
+    }
   });
 
   return app;

@@ -147,6 +147,57 @@ describe('retry and rollback through the API', () => {
     for (const name of TKE_CONSUMERS) {
       expect((await core.readNamespacedConfigMap({ name, namespace })).data).toEqual(TKE_FIXTURE_CONFIG[name]);
     }
+
+    // The same request again after a rollback is a new install, not "Finished".
+    const again = await server.api.install(upgrade);
+    expect(again.httpStatus).toBe(202);
+    expect(again.body.runId).not.toBe(final.runId);
+    const { last: failedAgain } = await followUntil(server, cluster, (p) => p.status === 'Failed');
+    expect(failedAgain.runId).toBe(again.body.runId);
+    const rolledBackAgain = await server.api.rollback(cluster);
+    expect(rolledBackAgain.httpStatus).toBe(200);
+    await followUntil(server, cluster, (p) => p.phase === 'RolledBack');
+  });
+
+  test('races answer 409 with the reason: a rollback sent to an uninstall, a second uninstall', async () => {
+    const removed = await server.api.uninstall(cluster);
+    expect(removed.httpStatus).toBe(202);
+    const [rollback, secondUninstall] = await Promise.all([server.api.rollback(cluster), server.api.uninstall(cluster)]);
+    expect(rollback.httpStatus).toBe(409);
+    expect(rollback.body.message).toMatch(/is being uninstalled, which cannot be rolled back|no install of cluster .* is waiting for the operator/);
+    expect(secondUninstall.httpStatus).toBe(409);
+    expect(secondUninstall.body.message).toMatch(/uninstall.* (is running|started meanwhile)/);
+    await followUntil(server, cluster, (p) => p.phase === 'Uninstalled');
+  });
+
+  test('a finished run answers its progress from its result, with no worker running', async () => {
+    const stopped = await startApi(coordinates, { client: env.client, taskQueue: `no-worker-${Date.now().toString(36)}` }, namespace);
+    try {
+      const answer = await stopped.api.progress(cluster);
+      expect(answer.httpStatus).toBe(200);
+      expect(answer.body).toMatchObject({ status: 'Success', phase: 'Uninstalled' });
+    } finally {
+      await stopped.app.close();
+    }
+  });
+});
+
+describe('a running install whose worker is down', () => {
+  test('answers 503 with the reason, not Failed', async () => {
+    const taskQueue = `no-worker-${Date.now().toString(36)}`;
+    const namespace = await tkeNamespace(kc, 'api-noworker');
+    const server = await startApi(coordinates, { client: env.client, taskQueue }, namespace);
+    try {
+      const cluster = `no-worker-${Date.now().toString(36)}`;
+      expect((await server.api.install(requestFor(cluster, 32121))).httpStatus).toBe(202);
+      const answer = await server.api.progress(cluster);
+      expect(answer.httpStatus).toBe(503);
+      expect(answer.body.status).toBe('Unknown');
+      expect(answer.body.data).toMatch(new RegExp(`is running, but no worker answered for its progress within 3s \\(is a worker running on task queue ${taskQueue}\\?\\)`));
+      await env.client.workflow.getHandle(`thanos-installer-${cluster}`).terminate('test: no worker will ever run it');
+    } finally {
+      await server.app.close();
+    }
   });
 });
 
@@ -197,6 +248,7 @@ describe('bad requests', () => {
     ['machine without ip', (r) => { (r.cluster as { spec: { machines: Record<string, unknown>[] } }).spec.machines = [{ port: 22 }]; }, 'cluster.spec.machines[0].ip'],
     ['config missing', (r) => { delete (r as Partial<SeedRequest>).config; }, 'config'],
     ['monitor a string', (r) => { config(r).monitor = 'thanos'; }, 'config.monitor'],
+    ['a cluster name no route could address', (r) => { r.cluster.metadata = { name: 'Global_1' }; }, 'cluster.metadata.name'],
   ];
 
   test(`has at least 30 invalid requests (${invalid.length})`, () => {
@@ -225,6 +277,16 @@ describe('bad requests', () => {
     const answer = await raw({ body: '{"cluster": {' });
     expect(answer.status).toBe(400);
     expect(answer.body.message).toMatch(/not valid JSON/);
+  });
+
+  test.each([
+    ['GET', '/api/cluster/Global_1/progress'],
+    ['POST', '/api/cluster/global.1/retry'],
+    ['DELETE', `/api/cluster/${'x'.repeat(64)}/thanos`],
+  ])('%s %s: 400 saying what is wrong with the cluster name in the path', async (method, path) => {
+    const answer = await raw({ method, path, ...(method !== 'GET' && { body: '{}' }) });
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toBe('the cluster name in the path must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters');
   });
 
   test('an oversized body: 413', async () => {
