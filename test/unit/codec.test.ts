@@ -7,11 +7,21 @@ const key = { id: 'k1', key: randomBytes(32) };
 const codec = new AesGcmPayloadCodec(key);
 const secretPayload = defaultPayloadConverter.toPayload({ secret_key: 'very-secret-value' });
 
+/** Every byte a payload carries, data and metadata, as text. */
+const bytesOf = (payload: { data?: Uint8Array | null; metadata?: Record<string, Uint8Array> | null }): string =>
+  [payload.data ?? new Uint8Array(), ...Object.values(payload.metadata ?? {})].map((b) => Buffer.from(b).toString('latin1')).join('\n');
+
 test('encoded payloads hide data and metadata, and decode back exactly', async () => {
   const [encoded] = await codec.encode([secretPayload]);
-  const raw = Buffer.from(JSON.stringify(encoded));
-  expect(raw.toString()).not.toContain('very-secret-value');
-  expect(Buffer.from(encoded?.data ?? []).toString('latin1')).not.toContain('json/plain');
+  // The plain payload carries both; the encoded one neither, in any of its bytes.
+  expect(bytesOf(secretPayload)).toContain('very-secret-value');
+  expect(bytesOf(secretPayload)).toContain('json/plain');
+  expect(bytesOf(encoded!)).not.toContain('very-secret-value');
+  expect(bytesOf(encoded!)).not.toContain('json/plain');
+  expect(Buffer.from(encoded!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+  // A fresh IV each time: the same payload never encodes to the same bytes.
+  const [again] = await codec.encode([secretPayload]);
+  expect(Buffer.from(again!.data!).equals(Buffer.from(encoded!.data!))).toBe(false);
   const [decoded] = await codec.decode([encoded!]);
   expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual({ secret_key: 'very-secret-value' });
 });
