@@ -1,16 +1,23 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { heartbeat } from '@temporalio/activity';
-import { isAlreadyExists, isNotFound, patchConfigMapData, patchPodTemplateAnnotations } from '../kube/patch';
+import { isAlreadyExists, isNotFound, patchPodTemplateAnnotations } from '../kube/patch';
+import { editConfigMapData, editSecretData } from '../kube/precondition';
 import { waitForRollouts } from '../kube/wait';
 import { applyTkeConfigEdit, type TkeConfigEdit, type TkeConfigTarget } from '../render/tke';
+import {
+  newBackupData,
+  recordWritten,
+  RECORDS_WRITTEN_ANNOTATION,
+  RECORDS_WRITTEN_FORMAT,
+  restoreDecision,
+  type TkeConfigBackup,
+} from '../render/tke/backup';
 
-/** Holds the original text of every ConfigMap key the install changes (they may hold passwords). */
+/** Holds the original text of every ConfigMap key the install changes (they may hold passwords), and what it wrote. */
 export const BACKUP_SECRET_NAME = 'thanos-installer-tke-config-backup';
 /** Set on a consumer's pod template: a new value rolls its pods, the same value changes nothing. */
 export const CONFIG_HASH_ANNOTATION = 'thanos-installer.tkestack.io/config-hash';
-
-const backupKey = (configMap: string, key: string): string => `${configMap}.${key}`;
 
 export interface ReconfigureResult {
   /** `ConfigMap/key` entries whose text changed in this run. */
@@ -22,26 +29,45 @@ export interface RestartResult {
   unchanged: string[];
 }
 
+/** A key a restore did not put back, and why. */
+export interface LeftKey {
+  configMap: string;
+  key: string;
+  reason: string;
+}
+
+export interface RestoreResult extends RestartResult {
+  /** `ConfigMap/key` entries that hold their original text again. Absent from results of earlier releases. */
+  restored?: string[];
+  /** Keys someone changed since the install: left as they are. Absent from results of earlier releases. */
+  left?: LeftKey[];
+}
+
 function configHash(data: Record<string, string> | undefined): string {
   const entries = Object.entries(data ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
   return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
 }
 
 /** Makes the backup of the originals once; an existing backup is never overwritten. */
-async function backUpOriginals(kc: k8s.KubeConfig, namespace: string, edits: TkeConfigTarget[]): Promise<void> {
+async function backUpOriginals(kc: k8s.KubeConfig, namespace: string, targets: TkeConfigTarget[]): Promise<void> {
+  if ((await readBackup(kc, namespace)) !== undefined) return;
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const data: Record<string, string> = {};
-  for (const edit of edits) {
-    const cm = await core.readNamespacedConfigMap({ name: edit.configMap, namespace });
-    data[backupKey(edit.configMap, edit.key)] = Buffer.from(cm.data?.[edit.key] ?? '', 'utf8').toString('base64');
+  const originals: { target: TkeConfigTarget; text: string }[] = [];
+  for (const target of targets) {
+    const cm = await core.readNamespacedConfigMap({ name: target.configMap, namespace });
+    originals.push({ target, text: cm.data?.[target.key] ?? '' });
   }
   try {
     await core.createNamespacedSecret({
       namespace,
       body: {
-        metadata: { name: BACKUP_SECRET_NAME, namespace },
+        metadata: {
+          name: BACKUP_SECRET_NAME,
+          namespace,
+          annotations: { [RECORDS_WRITTEN_ANNOTATION]: RECORDS_WRITTEN_FORMAT },
+        },
         type: 'Opaque',
-        data,
+        stringData: newBackupData(originals),
       },
     });
   } catch (err) {
@@ -50,16 +76,27 @@ async function backUpOriginals(kc: k8s.KubeConfig, namespace: string, edits: Tke
   }
 }
 
-async function readBackup(kc: k8s.KubeConfig, namespace: string): Promise<Record<string, string> | undefined> {
+async function readBackup(kc: k8s.KubeConfig, namespace: string): Promise<TkeConfigBackup | undefined> {
   try {
     const secret = await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: BACKUP_SECRET_NAME, namespace });
-    return Object.fromEntries(
-      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-    );
+    return {
+      recordsWritten: secret.metadata?.annotations?.[RECORDS_WRITTEN_ANNOTATION] === RECORDS_WRITTEN_FORMAT,
+      data: Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      ),
+    };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/** Records in the backup each text about to be written to a key of `configMap`, before it is written. */
+async function recordInBackup(kc: k8s.KubeConfig, namespace: string, configMap: string, set: Record<string, string>): Promise<void> {
+  await editSecretData(kc, namespace, BACKUP_SECRET_NAME, (data) => {
+    const entries = Object.entries(set).map(([key, text]) => recordWritten(data, { configMap, key }, text));
+    return { set: Object.assign({}, ...entries) as Record<string, string>, result: undefined };
+  });
 }
 
 /**
@@ -109,25 +146,32 @@ export function tkeConfigActivities(kc: k8s.KubeConfig) {
   return {
     /**
      * Backs up the originals, then rewrites each edited key from its live
-     * text, changing only what must change. Idempotent: a second run finds
-     * the text already right and writes nothing.
+     * text, changing only what must change. Each text is recorded in the
+     * backup before it is written, so that a restore can tell it from a later
+     * edit; a write that races with someone else's edit is computed again
+     * from theirs. Idempotent: a second run finds the text already right and
+     * writes nothing.
      */
     async reconfigureConsumers(namespace: string, edits: TkeConfigEdit[]): Promise<ReconfigureResult> {
       await backUpOriginals(kc, namespace, edits);
-      const core = kc.makeApiClient(k8s.CoreV1Api);
       const changed: string[] = [];
       for (const configMap of new Set(edits.map((e) => e.configMap))) {
-        const cm = await core.readNamespacedConfigMap({ name: configMap, namespace });
-        const updates: Record<string, string> = {};
-        for (const edit of edits.filter((e) => e.configMap === configMap)) {
-          const current = cm.data?.[edit.key] ?? '';
-          const next = applyTkeConfigEdit(edit, current);
-          if (next !== current) updates[edit.key] = next;
-        }
-        if (Object.keys(updates).length > 0) {
-          await patchConfigMapData(kc, namespace, configMap, updates);
-          changed.push(...Object.keys(updates).map((key) => `${configMap}/${key}`));
-        }
+        const written = await editConfigMapData(
+          kc,
+          namespace,
+          configMap,
+          (data) => {
+            const set: Record<string, string> = {};
+            for (const edit of edits.filter((e) => e.configMap === configMap)) {
+              const current = data[edit.key] ?? '';
+              const next = applyTkeConfigEdit(edit, current);
+              if (next !== current) set[edit.key] = next;
+            }
+            return { set, result: Object.keys(set) };
+          },
+          (set) => recordInBackup(kc, namespace, configMap, set),
+        );
+        changed.push(...written.map((key) => `${configMap}/${key}`));
       }
       return { changed };
     },
@@ -137,22 +181,36 @@ export function tkeConfigActivities(kc: k8s.KubeConfig) {
     },
 
     /**
-     * Puts back the original text of every key the install changed, byte for
-     * byte, from the backup, and returns the consumers' pod templates to what
-     * they were (which restarts them). Without a backup nothing was changed.
+     * Puts back, byte for byte, the original of every key that still holds
+     * what the installer wrote; a key someone changed since is left as it is
+     * and reported. Each write is computed from a fresh read and refused if
+     * the ConfigMap changed in between, so a concurrent edit is seen, not
+     * overwritten. Then returns the consumers' pod templates to what they
+     * were (which restarts them). Without a backup nothing was changed.
      */
-    async restoreConsumers(namespace: string, edits: TkeConfigTarget[], timeoutSeconds: number): Promise<RestartResult> {
+    async restoreConsumers(namespace: string, targets: TkeConfigTarget[], timeoutSeconds: number): Promise<RestoreResult> {
       const backup = await readBackup(kc, namespace);
-      if (backup === undefined) return { restarted: [], unchanged: consumersOf(edits).map((c) => c.deployment) };
-      for (const configMap of new Set(edits.map((e) => e.configMap))) {
-        const originals: Record<string, string> = {};
-        for (const edit of edits.filter((e) => e.configMap === configMap)) {
-          const original = backup[backupKey(edit.configMap, edit.key)];
-          if (original !== undefined) originals[edit.key] = original;
-        }
-        await patchConfigMapData(kc, namespace, configMap, originals);
+      if (backup === undefined) {
+        return { restarted: [], unchanged: consumersOf(targets).map((c) => c.deployment), restored: [], left: [] };
       }
-      return rollConsumers(kc, namespace, consumersOf(edits), timeoutSeconds, true);
+      const restored: string[] = [];
+      const left: LeftKey[] = [];
+      for (const configMap of new Set(targets.map((t) => t.configMap))) {
+        const decided = await editConfigMapData(kc, namespace, configMap, (data) => {
+          const decisions = targets
+            .filter((t) => t.configMap === configMap)
+            .map((target) => ({ target, decision: restoreDecision(backup, target, data[target.key]) }));
+          const set: Record<string, string> = {};
+          for (const { target, decision } of decisions) if (decision.kind === 'restore') set[target.key] = decision.original;
+          return { set, result: decisions };
+        });
+        for (const { target, decision } of decided) {
+          if (decision.kind === 'left') left.push({ configMap, key: target.key, reason: decision.reason });
+          else restored.push(`${configMap}/${target.key}`);
+        }
+      }
+      const restart = await rollConsumers(kc, namespace, consumersOf(targets), timeoutSeconds, true);
+      return { ...restart, restored, left };
     },
 
     /** Deletes the backup once the originals are back and nothing of the install remains. */

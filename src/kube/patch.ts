@@ -4,22 +4,6 @@ import { FIELD_MANAGER } from './apply';
 /** JSON merge patch: changes only what it names, and is a no-op when nothing differs. */
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
-/**
- * Sets (or, with null, removes) keys of a ConfigMap's data that the installer
- * does not own, leaving every other key and its owner untouched. Unlike a
- * server-side apply, a later change can never remove the other keys.
- */
-export async function patchConfigMapData(
-  kc: k8s.KubeConfig,
-  namespace: string,
-  name: string,
-  data: Record<string, string | null>,
-): Promise<k8s.V1ConfigMap> {
-  return kc
-    .makeApiClient(k8s.CoreV1Api)
-    .patchNamespacedConfigMap({ name, namespace, body: { data }, fieldManager: FIELD_MANAGER }, mergePatch);
-}
-
 /** Sets (or, with null, removes) annotations of a Deployment's pod template: a change rolls the pods. */
 export async function patchPodTemplateAnnotations(
   kc: k8s.KubeConfig,

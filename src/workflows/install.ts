@@ -186,6 +186,7 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
       namespace: settings.namespace,
       deleteVolumeClaims: request.deleteVolumeClaims ?? false,
       rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+      note: (text) => progress.notes.push(text),
     });
     await tracker.runUntilDone(progress.rollbackSteps, actions, {
       phase: 'RollingBack',

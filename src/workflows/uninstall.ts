@@ -49,6 +49,7 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
     namespace: input.namespace,
     deleteVolumeClaims: input.deleteVolumeClaims ?? false,
     rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+    note: (text) => progress.notes.push(text),
   });
   await tracker.runUntilDone(progress.steps, actions, {
     phase: 'Running',

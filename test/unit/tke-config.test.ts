@@ -1,9 +1,11 @@
 import { parse as parseToml } from '@iarna/toml';
 import { load } from 'js-yaml';
 import { renderInstall } from '../../src/render';
-import { applyTkeConfigEdit } from '../../src/render/tke';
+import { applyTkeConfigEdit, tkeConfigEdits, tkeConfigTargets, type TkeConfigEdit } from '../../src/render/tke';
+import { newBackupData, recordWritten, restoreDecision, type TkeConfigBackup } from '../../src/render/tke/backup';
 import { receiveRemoteWriteAddress, setThanosFeatures } from '../../src/render/tke/controller-toml';
 import { setThanosMonitorStorage, THANOS_QUERY_ADDRESS } from '../../src/render/tke/monitor-config';
+import { leftKeyNote, restoreSummary } from '../../src/workflows/removal';
 import { fixtureText, patched, requestFixture, settingsFor } from './helpers';
 
 const REMOTE_WRITE = 'http://127.0.2.10:31141';
@@ -144,5 +146,91 @@ describe('controller TOML', () => {
       /cannot set \[features\]/,
     );
     expect(() => setThanosFeatures('[features\n', REMOTE_WRITE)).toThrow(/controller TOML is not valid/);
+  });
+});
+
+describe('restoring a key from the backup', () => {
+  const QUERY = 'http://thanos-query.tke.svc.cluster.local:9090';
+  const edits = tkeConfigEdits(QUERY, REMOTE_WRITE);
+  const [apiMonitor, , monitorToml] = edits as [TkeConfigEdit, TkeConfigEdit, TkeConfigEdit, TkeConfigEdit];
+  const original = (edit: TkeConfigEdit) =>
+    fixtureText(edit.key === 'tke-monitor-config.yaml' ? 'tke/tke-monitor-config.api.yaml' : `tke/${edit.key}`);
+  const originals = newBackupData(edits.map((target) => ({ target, text: original(target) })));
+  /** A backup as this release makes it, having written each edit's text. */
+  const recorded = (): TkeConfigBackup => {
+    const data = { ...originals };
+    for (const edit of edits) Object.assign(data, recordWritten(data, edit, applyTkeConfigEdit(edit, original(edit))));
+    return { recordsWritten: true, data };
+  };
+  /** A backup as the first release made it: originals only. */
+  const earlier: TkeConfigBackup = { recordsWritten: false, data: originals };
+
+  it('puts the original back, byte for byte, over exactly what the installer wrote', () => {
+    for (const edit of edits) {
+      const written = applyTkeConfigEdit(edit, original(edit));
+      expect(restoreDecision(recorded(), edit, written)).toEqual({ kind: 'restore', original: original(edit) });
+    }
+  });
+
+  it('leaves a key someone changed since, even by one byte, saying why', () => {
+    const written = applyTkeConfigEdit(monitorToml, original(monitorToml));
+    for (const changed of [`${written}\n`, written.replace('thanos', 'influxdb'), written.replace(REMOTE_WRITE, 'http://10.0.0.9:31141')]) {
+      expect(restoreDecision(recorded(), monitorToml, changed)).toEqual({ kind: 'left', reason: 'it was changed after the installer wrote it' });
+    }
+    expect(restoreDecision(recorded(), monitorToml, undefined)).toEqual({ kind: 'left', reason: 'it was removed after the install changed it' });
+  });
+
+  it('finds a key that holds its original already, and leaves one the installer never wrote', () => {
+    expect(restoreDecision(recorded(), apiMonitor, original(apiMonitor))).toEqual({ kind: 'original' });
+    const nothingWritten: TkeConfigBackup = { recordsWritten: true, data: originals };
+    expect(restoreDecision(nothingWritten, apiMonitor, 'storage: {}\n')).toEqual({
+      kind: 'left',
+      reason: 'it was changed after the install backed it up, and the installer never wrote it',
+    });
+  });
+
+  it('counts every text the installer wrote (a retry with other settings writes another), each recorded once', () => {
+    const first = applyTkeConfigEdit(monitorToml, original(monitorToml));
+    const backup = recorded();
+    const second = setThanosFeatures(original(monitorToml), 'http://127.0.2.10:30141');
+    Object.assign(backup.data, recordWritten(backup.data, monitorToml, second));
+    expect(recordWritten(backup.data, monitorToml, second)).toEqual({});
+    for (const written of [first, second]) expect(restoreDecision(backup, monitorToml, written).kind).toBe('restore');
+  });
+
+  it('for a backup of the first release, which recorded nothing, takes exactly what that release wrote for the address found', () => {
+    for (const edit of edits) {
+      const written = applyTkeConfigEdit(edit, original(edit));
+      expect(restoreDecision(earlier, edit, written)).toEqual({ kind: 'restore', original: original(edit) });
+      // The same Thanos address with any other change is someone's edit.
+      expect(restoreDecision(earlier, edit, `# edited\n${written}`).kind).toBe('left');
+    }
+    expect(restoreDecision(earlier, apiMonitor, 'storage:\n  influxDB: {}\n').kind).toBe('left');
+  });
+
+  it('covers every key an install changes', () => {
+    expect(tkeConfigTargets().map((t) => `${t.configMap}/${t.key}`)).toEqual(edits.map((e) => `${e.configMap}/${e.key}`));
+  });
+});
+
+describe('the restore step\'s result', () => {
+  const restart = { restarted: ['tke-monitor-api', 'tke-monitor-controller'], unchanged: ['tke-platform-controller'] };
+
+  it('names what was restored and each key left, with why', () => {
+    const left = { configMap: 'tke-monitor-controller', key: 'tke-monitor-controller.toml', reason: 'it was changed after the installer wrote it' };
+    expect(restoreSummary({ ...restart, restored: ['tke-monitor-api/tke-monitor-config.yaml'], left: [left] })).toBe(
+      'restored: tke-monitor-api/tke-monitor-config.yaml; left as it is: ConfigMap tke-monitor-controller key tke-monitor-controller.toml ' +
+        '(it was changed after the installer wrote it); restarted: tke-monitor-api, tke-monitor-controller; untouched: tke-platform-controller',
+    );
+    expect(leftKeyNote(left)).toBe(
+      'ConfigMap tke-monitor-controller key tke-monitor-controller.toml was left as it is, not restored to its original: ' +
+        'it was changed after the installer wrote it. Make sure it no longer points at Thanos, which is removed.',
+    );
+  });
+
+  it('reads a result recorded by the first release, which named only the consumers', () => {
+    expect(restoreSummary(restart)).toBe(
+      'restored and restarted: tke-monitor-api, tke-monitor-controller; untouched: tke-platform-controller',
+    );
   });
 });

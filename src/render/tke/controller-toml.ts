@@ -20,6 +20,19 @@ export function thanosFeatures(remoteWriteAddress: string) {
   return { monitor_storage_type: 'thanos', monitor_storage_addresses: remoteWriteAddress };
 }
 
+/** The remote-write address a controller's `[features]` give, if they choose Thanos. */
+export function thanosRemoteWriteAddressIn(text: string): string | undefined {
+  let document: JsonMap;
+  try {
+    document = parse(text);
+  } catch {
+    return undefined;
+  }
+  const features = isRecord(document.features) ? document.features : {};
+  const address = features.monitor_storage_addresses;
+  return features.monitor_storage_type === 'thanos' && typeof address === 'string' ? address : undefined;
+}
+
 /**
  * Sets the two `[features]` keys in the controller's TOML text and leaves
  * every other byte alone: comments, formatting, and value types a

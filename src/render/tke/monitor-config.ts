@@ -28,3 +28,17 @@ export function setThanosMonitorStorage(original: string, queryAddress: string):
   const updated = { ...document, storage: thanosMonitorStorage(queryAddress) };
   return dump(updated, { lineWidth: -1, noRefs: true });
 }
+
+/** The Thanos address a MonitorConfiguration's `storage` points at, if it points at Thanos. */
+export function thanosAddressIn(text: string): string | undefined {
+  let document: unknown;
+  try {
+    document = load(text);
+  } catch {
+    return undefined;
+  }
+  const thanos = isRecord(document) && isRecord(document.storage) ? document.storage.thanos : undefined;
+  const servers = isRecord(thanos) ? thanos.servers : undefined;
+  const address = Array.isArray(servers) && isRecord(servers[0]) ? servers[0].address : undefined;
+  return typeof address === 'string' ? address : undefined;
+}
