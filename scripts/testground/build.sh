@@ -141,12 +141,13 @@ build_coredns() {
 }
 
 # The project's own small programs (scripts/testground/tools): the namespace
-# forwarder, the pod sandbox's pause and the TKE stand-in. Their cache key is
-# a digest of their sources.
+# forwarder, the pod sandbox's pause, the TKE stand-in and compose-config
+# (docker-compose.yml as Docker Compose loads it). Their cache key is a digest
+# of their sources.
 build_tools() {
   local src="$here/tools" key
   key=$(cd "$src" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
-  local names=(forward pause tke-standin) missing=0 n
+  local names=(forward pause tke-standin compose-config) missing=0 n
   for n in "${names[@]}"; do have "$n" "$key" || missing=1; done
   [ "$missing" = 1 ] || { cached "tools $key"; return; }
   log "building tools $key (${names[*]})"
