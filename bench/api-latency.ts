@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { buildApi } from '../src/api/server';
 import { InstallerApi } from '../src/client/api-client';
 import { connectClient } from '../src/client/installs';
-import { codecKeyOf, readCoordinates, workerConfigOn } from '../src/testground/coordinates';
+import { codecKeysOf, readCoordinates, workerConfigOn } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
@@ -54,7 +54,7 @@ async function main(options: { requests: string; concurrency: string }): Promise
   const taskQueue = `latency-${Date.now().toString(36)}`;
   const worker = await createWorker(workerConfigOn(c, taskQueue));
   const running = worker.run();
-  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const token = randomBytes(24).toString('hex');
   const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, taskQueue, namespace, logLevel: 'warn' });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

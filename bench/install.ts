@@ -22,7 +22,7 @@ import { renderThanosObjects } from '../src/render/thanos';
 import { applyTkeConfigEdit, tkeConfigEdits } from '../src/render/tke';
 import { receiveRemoteWriteAddress } from '../src/render/tke/controller-toml';
 import { thanosQueryAddress } from '../src/render/tke/monitor-config';
-import { codecKeyOf, readCoordinates, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
+import { codecKeysOf, readCoordinates, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { binPath, projectRoot } from '../src/testground/paths';
@@ -124,7 +124,7 @@ async function main(options: { runs: string }): Promise<void> {
     env: { PATH: process.env.PATH, ...workerEnvOn(c, taskQueue) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const installTimes: number[] = [];
   const kubectlTimes: number[] = [];
   const namespaces: string[] = [];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { connectClient, startInstall } from '../src/client/installs';
 import { validateInstallRequest } from '../src/request/validate';
-import { codecKeyOf } from '../src/testground/coordinates';
+import { codecKeysOf } from '../src/testground/coordinates';
 import { businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../src/testground/data-path';
 import { startTestGround } from '../src/testground/ground';
 import { startGroundWorker } from '../src/testground/ground-worker';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(c.kubernetes.kubeconfig);
   const worker = startGroundWorker(c, 'bench-real-node');
-  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   let prometheus: Awaited<ReturnType<typeof startBusinessPrometheus>> | undefined;
   try {
     await installTkeFixture(kc);

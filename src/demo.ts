@@ -18,7 +18,7 @@ import { InstallerApi } from './client/api-client';
 import { connectClient } from './client/installs';
 import { followProgress } from './cli/progress-display';
 import { TKE_NAMESPACE } from './request/defaults';
-import { codecKeyOf } from './testground/coordinates';
+import { codecKeysOf } from './testground/coordinates';
 import { businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from './testground/data-path';
 import { startTestGround } from './testground/ground';
 import { startGroundWorker } from './testground/ground-worker';
@@ -71,7 +71,7 @@ async function demo(options: { keep?: boolean }): Promise<void> {
     await installTkeFixture(kc);
     say(`starting the worker on the node's network, as an installer host, and the API`);
     worker = startGroundWorker(c, TASK_QUEUE, 'worker');
-    const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+    const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
     const token = randomBytes(24).toString('hex');
     const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, logLevel: 'warn' });
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -5,15 +5,15 @@
  *   TEMPORAL_NAMESPACE  (default "default")
  *   TEMPORAL_TASK_QUEUE (default "thanos-installer")
  *   KUBECONFIG          (a kubeconfig file; unset: the pod's in-cluster account)
- *   THANOS_INSTALLER_CODEC_KEY or THANOS_INSTALLER_CODEC_KEY_FILE
- *                       (the payload encryption key; required)
+ *   THANOS_INSTALLER_CODEC_KEY[_FILE], or THANOS_INSTALLER_CODEC_KEYS[_FILE]
+ *   and THANOS_INSTALLER_CODEC_KEY_ID (the payload encryption keys; required)
  * SIGINT or SIGTERM shut it down gracefully: it stops polling and lets
  * running activities finish.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { encryptingDataConverter } from './codec/data-converter';
-import { loadCodecKey, type CodecKey } from './codec/key';
+import { loadCodecKeys, type CodecKeys } from './codec/key';
 import { loadKubeConfig } from './kube/config';
 import { TASK_QUEUE } from './workflows/contracts';
 
@@ -22,7 +22,7 @@ export interface WorkerConfig {
   namespace: string;
   taskQueue: string;
   kubeconfig?: string;
-  codecKey: CodecKey;
+  codecKeys: CodecKeys;
 }
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -31,7 +31,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE || TASK_QUEUE,
     kubeconfig: env.KUBECONFIG || undefined,
-    codecKey: loadCodecKey(env),
+    codecKeys: loadCodecKeys(env),
   };
 }
 
@@ -42,7 +42,7 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    dataConverter: encryptingDataConverter(config.codecKey),
+    dataConverter: encryptingDataConverter(config.codecKeys),
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities({ kc: loadKubeConfig(config.kubeconfig) }),
     // Time for running activities to finish after SIGINT/SIGTERM.

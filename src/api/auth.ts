@@ -2,16 +2,20 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export const API_TOKEN_ENV = 'THANOS_INSTALLER_API_TOKEN';
-export const API_TOKEN_FILE_ENV = 'THANOS_INSTALLER_API_TOKEN_FILE';
+
+/** A bearer token of at least 16 characters, from the variable `name` or the file `${name}_FILE` names. */
+export function loadBearerToken(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const file = env[`${name}_FILE`];
+  const token = env[name] || (file ? readFileSync(file, 'utf8').trim() : '');
+  if (token.length < 16) {
+    throw new Error(`set ${name} or ${name}_FILE to a token of at least 16 characters`);
+  }
+  return token;
+}
 
 /** The bearer token every request but health checks must carry. */
 export function loadApiToken(env: NodeJS.ProcessEnv = process.env): string {
-  const file = env[API_TOKEN_FILE_ENV];
-  const token = env[API_TOKEN_ENV] || (file ? readFileSync(file, 'utf8').trim() : '');
-  if (token.length < 16) {
-    throw new Error(`set ${API_TOKEN_ENV} or ${API_TOKEN_FILE_ENV} to a token of at least 16 characters`);
-  }
-  return token;
+  return loadBearerToken(API_TOKEN_ENV, env);
 }
 
 /** Compares an Authorization header with the token in constant time. */

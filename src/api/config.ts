@@ -1,4 +1,4 @@
-import { loadCodecKey, type CodecKey } from '../codec/key';
+import { loadCodecKeys, type CodecKeys } from '../codec/key';
 import { loadApiToken } from './auth';
 
 /** The API process's configuration, from its environment (see main.ts). */
@@ -10,7 +10,7 @@ export interface ApiConfig {
   host: string;
   port: number;
   logLevel: string;
-  codecKey: CodecKey;
+  codecKeys: CodecKeys;
   token: string;
 }
 
@@ -23,7 +23,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     host: env.HOST || '127.0.0.1',
     port: Number(env.PORT || 8080),
     logLevel: env.LOG_LEVEL || 'info',
-    codecKey: loadCodecKey(env),
+    codecKeys: loadCodecKeys(env),
     token: loadApiToken(env),
   };
 }

@@ -2,7 +2,7 @@
 /**
  * The API process. Configured from the environment:
  *   THANOS_INSTALLER_API_TOKEN or THANOS_INSTALLER_API_TOKEN_FILE (required)
- *   THANOS_INSTALLER_CODEC_KEY or THANOS_INSTALLER_CODEC_KEY_FILE (required)
+ *   THANOS_INSTALLER_CODEC_KEY[_FILE], or THANOS_INSTALLER_CODEC_KEYS[_FILE] and _KEY_ID (required)
  *   TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
  *   TEMPORAL_TASK_QUEUE (default "thanos-installer"), TEMPORAL_UI_URL (for links),
  *   HOST (default 127.0.0.1), PORT (default 8080), LOG_LEVEL (default info)
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const client = await connectClient({
     address: config.temporalAddress,
     namespace: config.temporalNamespace,
-    codecKey: config.codecKey,
+    codecKeys: config.codecKeys,
   });
   const app = await buildApi({
     client,

@@ -4,7 +4,7 @@
  */
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { encryptingDataConverter } from '../codec/data-converter';
-import type { CodecKey } from '../codec/key';
+import type { CodecKeys } from '../codec/key';
 import type { ThanosSettings } from '../request/defaults';
 import type { InstallRequest } from '../request/schema';
 import { installThanos, uninstallThanos, verifyThanos } from '../workflows';
@@ -22,12 +22,12 @@ export interface TemporalTarget {
   address: string;
   namespace: string;
   taskQueue?: string;
-  codecKey: CodecKey;
+  codecKeys: CodecKeys;
 }
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect({ address: target.address });
-  return new Client({ connection, namespace: target.namespace, dataConverter: encryptingDataConverter(target.codecKey) });
+  return new Client({ connection, namespace: target.namespace, dataConverter: encryptingDataConverter(target.codecKeys) });
 }
 
 /** tke-installer calls the global cluster "global" when the request names none. */

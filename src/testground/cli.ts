@@ -15,6 +15,7 @@ function describe(file: string, c: import('./coordinates').TestGroundCoordinates
   return [
     `Temporal:   ${c.temporal.address} (namespace ${c.temporal.namespace})`,
     `Web UI:     ${c.temporal.uiUrl}`,
+    `Codec:      ${c.codec.endpoint} (HTTPS with the certificate ${c.codec.certFile}; its token is in the coordinates)`,
     `Kubernetes: ${c.kubernetes.server}, kubeconfig ${c.kubernetes.kubeconfig}`,
     `Nodes:      ${c.kubernetes.nodes.map((n) => `${n.name} (${n.kind}, ${n.ip})`).join(', ')}`,
     `S3:         http://${c.s3.endpoint} (pods: http://${c.s3.nodeEndpoint}), bucket ${c.s3.bucket}, access key ${c.s3.accessKey}`,

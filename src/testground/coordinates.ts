@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { CODEC_KEY_ENV, type CodecKey } from '../codec/key';
+import { CODEC_KEY_ENV, DEFAULT_KEY_ID, singleKey, type CodecKeys } from '../codec/key';
 import type { WorkerConfig } from '../worker';
+import type { CodecEndpointCoordinates } from './codec';
 import type { KubernetesCoordinates } from './kubernetes';
 import type { BusinessClusterCoordinates } from './node/business-cluster';
 import type { S3Coordinates } from './minio';
@@ -16,8 +17,8 @@ export interface TestGroundCoordinates {
   temporal: TemporalCoordinates;
   kubernetes: KubernetesCoordinates;
   s3: S3Coordinates;
-  /** The Web UI's codec endpoint, served by the test ground, and its key (base64). */
-  codec: { endpoint: string; key: string };
+  /** The Web UI's codec endpoint, its payload key and the credentials it accepts. */
+  codec: CodecEndpointCoordinates;
   /**
    * The real node. `ip` is GLOBAL_NODE_IP, reachable only inside the test
    * ground's network namespace, which `netnsPid`'s process holds; kubelet puts
@@ -40,8 +41,8 @@ export function readCoordinates(file = process.env[COORDINATES_ENV]): TestGround
 }
 
 /** The payload key of a test ground, as clients and workers take it. */
-export function codecKeyOf(c: TestGroundCoordinates): CodecKey {
-  return { id: 'default', key: Buffer.from(c.codec.key, 'base64') };
+export function codecKeysOf(c: TestGroundCoordinates): CodecKeys {
+  return singleKey({ id: DEFAULT_KEY_ID, key: Buffer.from(c.codec.key, 'base64') });
 }
 
 /** A worker configuration for this test ground, as src/worker.ts would read it from the environment. */
@@ -51,7 +52,7 @@ export function workerConfigOn(c: TestGroundCoordinates, taskQueue: string): Wor
     namespace: c.temporal.namespace,
     taskQueue,
     kubeconfig: c.kubernetes.kubeconfig,
-    codecKey: codecKeyOf(c),
+    codecKeys: codecKeysOf(c),
   };
 }
 

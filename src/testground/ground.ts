@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { TestGroundCoordinates } from './coordinates';
 import { startControlPlane } from './kubernetes';
 import { startMinio } from './minio';
@@ -18,8 +16,7 @@ import { buildScript, installChromiumScript, installNodePackagesScript, pinnedVe
 import { isAlive, stopAll, type ManagedProcess } from './process';
 import { startTemporal } from './temporal';
 import { freePorts } from './ports';
-import { AesGcmPayloadCodec } from '../codec/codec';
-import { buildCodecServer, CODEC_PATH } from '../codec/endpoint';
+import { codecEndpointOn, startCodecEndpoint } from './codec';
 
 /** Debian's Chromium, which the Web UI test drives. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -115,22 +112,21 @@ export async function startTestGround(): Promise<RunningTestGround> {
   const janitor = startJanitor(ns.initPid, cgroupRoot, runDir);
   const hostProcesses: ManagedProcess[] = [];
   const groundProcesses: ManagedProcess[] = [ns.holder];
-  let codecServer: FastifyInstance | undefined;
+  let codecServer: { stop(): Promise<void> } | undefined;
   const stop = async (keepLogs = false): Promise<void> => {
-    await codecServer?.close();
+    await codecServer?.stop();
     await stopAll(hostProcesses);
     await ns.stop();
     await janitor.finish(keepLogs);
   };
 
   try {
-    const [codecPort, apiPort, minioPort, ...temporalPorts] = (await freePorts(7)) as number[];
+    const [codecPort, identityPort, apiPort, minioPort, ...temporalPorts] = (await freePorts(8)) as number[];
     const temporalGrpcPort = temporalPorts[0] as number;
     hostProcesses.push(await startForwarder(ns, logDir, { out: [apiPort as number, minioPort as number], in: [temporalGrpcPort] }));
-    // The Web UI's codec endpoint, served with a key of its own, so that the
-    // UI shows decrypted payloads of everything run on the test ground.
-    const codecKey = randomBytes(32).toString('base64');
-    const codecEndpoint = `http://127.0.0.1:${codecPort}${CODEC_PATH}`;
+    // The Web UI's codec endpoint (started once the UI's origin is known), so
+    // that the UI shows payloads of everything run on the test ground decoded.
+    const codecEndpoint = codecEndpointOn(codecPort as number);
     const nodeOptions = { ns, runDir, versions, cgroupRoot };
     const containerRuntime = startContainerRuntime(nodeOptions);
     const controlPlane = startControlPlane(runDir, ns, apiPort as number);
@@ -161,13 +157,8 @@ export async function startTestGround(): Promise<RunningTestGround> {
       ['Temporal dev server', settled[0]], ['Kubernetes and its real node', settled[1]], ['MinIO', settled[2]], ['business cluster', settled[3]],
     ]);
 
-    codecServer = await buildCodecServer({
-      codec: new AesGcmPayloadCodec({ id: 'default', key: Buffer.from(codecKey, 'base64') }),
-      uiOrigins: [temporal.coordinates.uiUrl],
-    });
-    await codecServer.listen({ host: '127.0.0.1', port: codecPort as number }).catch((err: Error) => {
-      throw new Error(`the codec endpoint did not start on 127.0.0.1:${codecPort}: ${err.message}`);
-    });
+    const codec = await startCodecEndpoint(runDir, { codec: codecPort as number, identity: identityPort as number }, temporal.coordinates.uiUrl);
+    codecServer = codec;
 
     const coordinates: TestGroundCoordinates = {
       runDir,
@@ -176,7 +167,7 @@ export async function startTestGround(): Promise<RunningTestGround> {
       temporal: temporal.coordinates,
       kubernetes: cluster,
       s3: minio.coordinates,
-      codec: { endpoint: codecEndpoint, key: codecKey },
+      codec: codec.coordinates,
       realNode: { name: REAL_NODE_NAME, ip: NODE_IP, netnsPid: ns.initPid, cgroupRoot },
       businessCluster: business.coordinates,
       versions,

@@ -56,6 +56,14 @@ export async function issueServingCertificate(dir: string, name: string, ips: st
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
+/** A self-signed serving certificate for the given IP addresses: its own trust anchor, for one server clients pin. */
+export async function selfSignedServingCertificate(dir: string, name: string, ips: string[]): Promise<ClientCertificate> {
+  await openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '30', '-subj', `/CN=${name}`,
+    '-addext', `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(',')}`, '-addext', 'extendedKeyUsage=serverAuth']);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /**
  * A throw-away PKI for one test cluster: a CA, the API server's serving
  * certificate (for loopback, the node's address and the `kubernetes`

@@ -26,7 +26,7 @@ import { progressQuery, retryUpdate, rollbackUpdate, type InstallInput } from '.
 import type { Progress } from '../../src/workflows/progress';
 import { createWorker } from '../../src/worker';
 
-import { HISTORIES, recordingKey } from './key';
+import { HISTORIES, recordingKeys } from './key';
 
 const run = promisify(execFile);
 
@@ -68,9 +68,9 @@ async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(c.kubernetes.kubeconfig);
   const taskQueue = `record-${Date.now().toString(36)}`;
-  const worker = await createWorker({ ...workerConfigOn(c, taskQueue), codecKey: recordingKey() });
+  const worker = await createWorker({ ...workerConfigOn(c, taskQueue), codecKeys: recordingKeys() });
   const running = worker.run();
-  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: recordingKey() });
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: recordingKeys() });
   const stamp = Date.now().toString(36);
   const namespace = async (name: string): Promise<string> => {
     const ns = `${name}-${stamp}`;

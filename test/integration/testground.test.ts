@@ -6,7 +6,7 @@ import { applyObjects } from '../../src/kube/apply';
 import { waitForRollouts } from '../../src/kube/wait';
 import { connectClient } from '../../src/client/installs';
 import { S3Client } from '../../src/s3/client';
-import { codecKeyOf, workerConfigOn } from '../../src/testground/coordinates';
+import { codecKeysOf, workerConfigOn } from '../../src/testground/coordinates';
 import { checkWorker } from '../../src/workflows';
 import { createWorker } from '../../src/worker';
 import { execFile } from 'node:child_process';
@@ -132,7 +132,7 @@ describe('Temporal dev server', () => {
     const client = await connectClient({
       address: coordinates.temporal.address,
       namespace: coordinates.temporal.namespace,
-      codecKey: codecKeyOf(coordinates),
+      codecKeys: codecKeysOf(coordinates),
     });
     try {
       const info = await worker.runUntil(

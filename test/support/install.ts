@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
-import { codecKeyOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
+import { codecKeysOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { onRealNode } from '../../src/testground/node/addons';
 import { seedRequestOn, type NodeKind, type SeedRequest } from '../../src/testground/seed-request';
 import { installTkeFixture } from '../../src/testground/tke-fixture';
@@ -73,7 +73,7 @@ export function installInputFor(
 
 /** A client of the test ground's Temporal that encrypts payloads as the installer does. */
 export function connectTestClient(c: TestGroundCoordinates): Promise<Client> {
-  return connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKey: codecKeyOf(c) });
+  return connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
 }
 
 export interface RunningWorker {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { encryptingDataConverter } from '../../src/codec/data-converter';
-import { HISTORIES, recordingKey } from '../histories/key';
+import { HISTORIES, recordingKeys } from '../histories/key';
 
 jest.setTimeout(120_000);
 
@@ -34,7 +34,7 @@ test('every recorded history replays with today\'s workflow code', async () => {
   }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../../src/workflows'), dataConverter: encryptingDataConverter(recordingKey()) },
+    { workflowsPath: require.resolve('../../src/workflows'), dataConverter: encryptingDataConverter(recordingKeys()) },
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
