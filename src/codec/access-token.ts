@@ -41,7 +41,7 @@ function part(segment: string | undefined, what: string): Record<string, unknown
 }
 
 /** The key id a token's header names, so that the caller can refresh its key set when no key has it. */
-export function keyIdOf(token: string): string | undefined {
+function keyIdOf(token: string): string | undefined {
   const kid = part(token.split('.')[0], 'header').kid;
   return typeof kid === 'string' ? kid : undefined;
 }

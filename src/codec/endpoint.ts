@@ -49,7 +49,7 @@ export interface CodecAccess {
 }
 
 /** Why a request with this Authorization header is refused; undefined when it carries the static token or a valid access token. */
-export async function refusalOf(access: CodecAccess, authorization: string | undefined): Promise<string | undefined> {
+async function refusalOf(access: CodecAccess, authorization: string | undefined): Promise<string | undefined> {
   const bearer = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
   if (!bearer) return 'an Authorization: Bearer token is required';
   if (access.token !== undefined && bearerMatches(authorization, access.token)) return undefined;

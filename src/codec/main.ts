@@ -21,8 +21,8 @@ import { AesGcmPayloadCodec } from './codec';
 import { buildCodecServer } from './endpoint';
 import { loadCodecKeys } from './key';
 
-export const CODEC_TOKEN_ENV = 'THANOS_INSTALLER_CODEC_TOKEN';
-export const CODEC_JWKS_URL_ENV = 'THANOS_INSTALLER_CODEC_JWKS_URL';
+const CODEC_TOKEN_ENV = 'THANOS_INSTALLER_CODEC_TOKEN';
+const CODEC_JWKS_URL_ENV = 'THANOS_INSTALLER_CODEC_JWKS_URL';
 const TLS_CERT_ENV = 'THANOS_INSTALLER_CODEC_TLS_CERT_FILE';
 const TLS_KEY_ENV = 'THANOS_INSTALLER_CODEC_TLS_KEY_FILE';
 

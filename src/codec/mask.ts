@@ -37,13 +37,13 @@ function writeOnlyNames(schema: SchemaNode, into = new Set<string>()): Set<strin
  * and the identifying half of each key pair, which on its own tells an
  * onlooker whose key the bucket uses.
  */
-export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set([
+const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set([
   ...writeOnlyNames(InstallRequestSchema as SchemaNode),
   'access_key', 'access_key_id', 'secret_id',
 ]);
 
 /** A copy of a JSON value with every credential field, at any depth, replaced by the mask. */
-export function maskCredentialFields(value: unknown): unknown {
+function maskCredentialFields(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskCredentialFields);
   if (!isRecord(value)) return value;
   return Object.fromEntries(
@@ -55,7 +55,7 @@ export function maskCredentialFields(value: unknown): unknown {
 }
 
 /** The paths of credential fields that hold the mask: a masked payload sent back to be encoded. */
-export function maskedCredentialPaths(value: unknown, path = ''): string[] {
+function maskedCredentialPaths(value: unknown, path = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((child, i) => maskedCredentialPaths(child, `${path}[${i}]`));
   if (!isRecord(value)) return [];
   return Object.entries(value).flatMap(([key, child]) => {
