@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
+import { clusterRegistry } from '../src/api/clusters';
 import { buildApi } from '../src/api/server';
 import { InstallerApi } from '../src/client/api-client';
 import { connectClient } from '../src/client/installs';
@@ -56,7 +57,7 @@ async function main(options: { requests: string; concurrency: string }): Promise
   const running = worker.run();
   const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const token = randomBytes(24).toString('hex');
-  const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, taskQueue, namespace, logLevel: 'warn' });
+  const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, clusters: clusterRegistry(new Map([[namespace, taskQueue]])), namespace, logLevel: 'warn' });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const api = new InstallerApi(url, token);
   try {

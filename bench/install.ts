@@ -16,7 +16,7 @@ import { dump } from 'js-yaml';
 import type * as k8s from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { CONFIG_HASH_ANNOTATION } from '../src/activities/tke-config';
-import { connectClient, startInstall } from '../src/client/installs';
+import { connectClient, installInputOf, startInstall } from '../src/client/installs';
 import { validateInstallRequest } from '../src/request/validate';
 import { renderThanosObjects } from '../src/render/thanos';
 import { applyTkeConfigEdit, tkeConfigEdits } from '../src/render/tke';
@@ -43,12 +43,10 @@ function median(values: number[]): number {
 }
 
 /** The seed's request on this test ground's MinIO, as validated settings and workflow input. */
-function seedInput(c: TestGroundCoordinates, namespace: string, clusterName: string): { input: InstallInput; settings: ThanosSettings } {
+function seedInput(c: TestGroundCoordinates, namespace: string, clusterName: string, nodePorts?: ThanosSettings['nodePorts']): InstallInput {
   const validated = validateInstallRequest(seedRequestOn(c));
   if (!validated.ok) throw new Error(`seed request invalid: ${JSON.stringify(validated.errors)}`);
-  const settings = { ...validated.settings, namespace };
-  const thanos = validated.request.config.monitor.thanos as InstallInput['thanos'];
-  return { input: { clusterName, thanos, globalNodeIp: settings.globalNodeIp, namespace }, settings };
+  return installInputOf(clusterName, { ...validated.settings, namespace, ...(nodePorts ? { nodePorts } : {}) });
 }
 
 /** Exactly what the install writes, as plain objects for kubectl. */
@@ -137,10 +135,9 @@ async function main(options: { runs: string }): Promise<void> {
       const ports = { receiveGrpc: 30100 + i * 10, receiveHttp: 30101 + i * 10, receiveRemoteWrite: 30102 + i * 10 };
       const installNs = `bench-install-${i}-${Date.now().toString(36)}`;
       await installTkeFixture(kc, installNs);
-      const { input, settings } = seedInput(c, installNs, `bench-${installNs}`);
-      input.thanos = { ...input.thanos, nodePorts: ports };
+      const input = seedInput(c, installNs, `bench-${installNs}`, ports);
       const start = performance.now();
-      const started = await startInstall(client, input, { ...settings, nodePorts: ports }, taskQueue);
+      const started = await startInstall(client, input, taskQueue);
       const handle = client.workflow.getHandle<typeof installThanos>(started.workflowId);
       await untilInstalled(handle);
       installTimes.push(performance.now() - start);

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { connectClient, startInstall } from '../src/client/installs';
+import { connectClient, installInputOf, startInstall } from '../src/client/installs';
 import { validateInstallRequest } from '../src/request/validate';
 import { codecKeysOf } from '../src/testground/coordinates';
 import { businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../src/testground/data-path';
@@ -93,10 +93,8 @@ async function main(): Promise<void> {
     await installTkeFixture(kc);
     const validated = validateInstallRequest(seedRequestOn(c, 'real'));
     if (!validated.ok) throw new Error(JSON.stringify(validated.errors));
-    const thanos = validated.request.config.monitor.thanos;
-    if (!thanos) throw new Error('the seed request has no Thanos backend');
     const t1 = Date.now();
-    const started = await startInstall(client, { clusterName: 'bench', thanos, globalNodeIp: validated.settings.globalNodeIp }, validated.settings, 'bench-real-node');
+    const started = await startInstall(client, installInputOf('bench', validated.settings), 'bench-real-node');
     const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
     console.log(`install of the seed onto the real node: ${result.phase} in ${seconds(t1)} s`);
     const t2 = Date.now();

@@ -28,6 +28,7 @@ import type { ManagedProcess } from './testground/process';
 import { seedRequestOn } from './testground/seed-request';
 import { installTkeFixture, TKE_CONSUMERS } from './testground/tke-fixture';
 import { TASK_QUEUE } from './workflows/contracts';
+import { clusterRegistry } from './api/clusters';
 
 /** What the install changed, read back from the cluster. */
 async function clusterSummary(kc: k8s.KubeConfig): Promise<string[]> {
@@ -69,16 +70,25 @@ async function demo(options: { keep?: boolean }): Promise<void> {
     kc.loadFromFile(c.kubernetes.kubeconfig);
     say(`making it a TKE global cluster: namespace tke on node ${c.realNode.name} (${c.realNode.ip}) with ${TKE_CONSUMERS.join(', ')}`);
     await installTkeFixture(kc);
-    say(`starting the worker on the node's network, as an installer host, and the API`);
-    worker = startGroundWorker(c, TASK_QUEUE, 'worker');
+    // The proposal's example names no cluster: tke-installer calls it "global".
+    const request = seedRequestOn(c, 'real');
+    const cluster = request.cluster.metadata?.name ?? 'global';
+    say(`starting cluster ${cluster}'s worker on the node's network, as an installer host, and the API`);
+    worker = startGroundWorker(c, TASK_QUEUE, { name: 'worker', cluster: cluster });
     const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
     const token = randomBytes(24).toString('hex');
-    const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, logLevel: 'warn' });
+    const app = await buildApi({
+      client,
+      token,
+      webUiUrl: c.temporal.uiUrl,
+      clusters: clusterRegistry(new Map([[cluster, TASK_QUEUE]])),
+      logLevel: 'warn',
+    });
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const api = new InstallerApi(apiUrl, token);
       say(`POST ${apiUrl}/api/cluster with the proposal's example request (bucket and GLOBAL_NODE_IP at ${c.realNode.ip})`);
-      const answer = await api.install(seedRequestOn(c, 'real'));
+      const answer = await api.install(request);
       if (answer.httpStatus !== 202) throw new Error(`the API refused the request: HTTP ${answer.httpStatus} ${JSON.stringify(answer.body)}`);
       const progress = await followProgress(() => api.progress(answer.body.clusterName), { stdout: process.stdout, stderr: process.stdout, stdin: process.stdin }, Boolean(process.stdout.isTTY));
       process.stdout.write(`\nWeb UI: ${answer.body.webUiUrl}\n`);

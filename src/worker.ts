@@ -5,6 +5,8 @@
  *   TEMPORAL_NAMESPACE  (default "default")
  *   TEMPORAL_TASK_QUEUE (default "thanos-installer")
  *   KUBECONFIG          (a kubeconfig file; unset: the pod's in-cluster account)
+ *   THANOS_INSTALLER_CLUSTER (the name of the cluster that kubeconfig reaches;
+ *                       when set, activities of other clusters' workflows are refused)
  *   THANOS_INSTALLER_CODEC_KEY[_FILE], or THANOS_INSTALLER_CODEC_KEYS[_FILE]
  *   and THANOS_INSTALLER_CODEC_KEY_ID (the payload encryption keys; required)
  * SIGINT or SIGTERM shut it down gracefully: it stops polling and lets
@@ -12,6 +14,7 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { clusterGuard } from './activities/cluster-guard';
 import { encryptingDataConverter } from './codec/data-converter';
 import { loadCodecKeys, type CodecKeys } from './codec/key';
 import { loadKubeConfig } from './kube/config';
@@ -22,6 +25,8 @@ export interface WorkerConfig {
   namespace: string;
   taskQueue: string;
   kubeconfig?: string;
+  /** The cluster the kubeconfig reaches: set, the worker refuses work of every other cluster. */
+  cluster?: string;
   codecKeys: CodecKeys;
 }
 
@@ -31,6 +36,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     namespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE || TASK_QUEUE,
     kubeconfig: env.KUBECONFIG || undefined,
+    cluster: env.THANOS_INSTALLER_CLUSTER || undefined,
     codecKeys: loadCodecKeys(env),
   };
 }
@@ -45,8 +51,12 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
     dataConverter: encryptingDataConverter(config.codecKeys),
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities({ kc: loadKubeConfig(config.kubeconfig) }),
+    interceptors: config.cluster === undefined ? {} : { activity: [clusterGuard(config.cluster)] },
     // Time for running activities to finish after SIGINT/SIGTERM.
     shutdownGraceTime: '30 seconds',
+    // Heartbeats reach Temporal, and its answer (a cancellation) the activity,
+    // within a second rather than after most of the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1 second',
   });
 }
 

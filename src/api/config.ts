@@ -1,11 +1,12 @@
 import { loadCodecKeys, type CodecKeys } from '../codec/key';
 import { loadApiToken } from './auth';
+import { clusterRegistryFromEnv, type ClusterRegistry } from './clusters';
 
 /** The API process's configuration, from its environment (see main.ts). */
 export interface ApiConfig {
   temporalAddress: string;
   temporalNamespace: string;
-  taskQueue?: string;
+  clusters: ClusterRegistry;
   webUiUrl: string;
   host: string;
   port: number;
@@ -18,7 +19,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
   return {
     temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
-    taskQueue: env.TEMPORAL_TASK_QUEUE || undefined,
+    clusters: clusterRegistryFromEnv(env),
     webUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
     host: env.HOST || '127.0.0.1',
     port: Number(env.PORT || 8080),

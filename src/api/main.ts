@@ -4,7 +4,8 @@
  *   THANOS_INSTALLER_API_TOKEN or THANOS_INSTALLER_API_TOKEN_FILE (required)
  *   THANOS_INSTALLER_CODEC_KEY[_FILE], or THANOS_INSTALLER_CODEC_KEYS[_FILE] and _KEY_ID (required)
  *   TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
- *   TEMPORAL_TASK_QUEUE (default "thanos-installer"), TEMPORAL_UI_URL (for links),
+ *   THANOS_INSTALLER_CLUSTERS: the clusters served, `name=taskQueue,...` (default global=thanos-installer),
+ *   TEMPORAL_UI_URL (for links),
  *   HOST (default 127.0.0.1), PORT (default 8080), LOG_LEVEL (default info)
  */
 import { connectClient } from '../client/installs';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     client,
     token: config.token,
     webUiUrl: config.webUiUrl,
-    taskQueue: config.taskQueue,
+    clusters: config.clusters,
     logLevel: config.logLevel,
   });
   await app.listen({ host: config.host, port: config.port });

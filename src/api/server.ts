@@ -16,8 +16,8 @@ import {
 } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { clusterNameOf, startInstall, startUninstall, startVerify } from '../client/installs';
-import { validateInstallRequest, type FieldError } from '../request/validate';
+import { clusterNameOf, installInputOf, startInstall, startUninstall, startVerify } from '../client/installs';
+import { validateInstallRequest, validateThanosConfig, type FieldError } from '../request/validate';
 import { InstallRequestSchema } from '../request/schema';
 import {
   INVALID_SETTINGS,
@@ -25,13 +25,15 @@ import {
   progressQuery,
   retryUpdate,
   rollbackUpdate,
-  TASK_QUEUE,
+  settingsQuery,
+  type RetryRequest,
   verifyWorkflowIdFor,
   workflowIdFor,
 } from '../workflows/contracts';
 import type { installThanos } from '../workflows';
 import type { Progress } from '../workflows/progress';
 import { bearerMatches } from './auth';
+import { CLUSTER_NAME, CLUSTER_NAME_RULE, isClusterName, type ClusterRegistry } from './clusters';
 import { installerStatus, progressLog } from './status';
 
 export interface ApiOptions {
@@ -39,7 +41,8 @@ export interface ApiOptions {
   token: string;
   /** The Temporal Web UI, for links in answers. */
   webUiUrl: string;
-  taskQueue?: string;
+  /** The clusters this installer serves, each with its worker's task queue. */
+  clusters: ClusterRegistry;
   /** Where TKE runs (always `tke` in production; tests use their own). */
   namespace?: string;
   bodyLimitBytes?: number;
@@ -47,9 +50,6 @@ export interface ApiOptions {
 }
 
 const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
-/** Cluster names every route can address: what TKE names clusters (a DNS label). */
-const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const CLUSTER_NAME_RULE = 'a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
 /** How long the API waits for a worker to answer a progress query. */
 const QUERY_DEADLINE_MS = 3000;
 const FINGERPRINT_MEMO = 'requestFingerprint';
@@ -71,7 +71,7 @@ function failed(reply: FastifyReply, code: number, message: string, errors?: Fie
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const { client, token } = options;
-  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const { clusters } = options;
   const namespace = options.namespace ?? 'tke';
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
@@ -132,6 +132,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return failed(reply, 500, 'internal error: see the installer\'s log');
   });
 
+  const notServed = (name: string) =>
+    `this installer serves no cluster named '${name}' (it serves ${clusters.names().join(', ')}): ` +
+    'add it to THANOS_INSTALLER_CLUSTERS with the task queue of a worker that holds its kubeconfig';
+
   const describeWorkflow = async (workflowId: string): Promise<WorkflowExecutionDescription | undefined> => {
     try {
       return await client.workflow.getHandle(workflowId).describe();
@@ -178,8 +182,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const validated = validateInstallRequest(request.body);
       if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
       const clusterName = clusterNameOf(validated.request);
-      if (!CLUSTER_NAME.test(clusterName) || clusterName.length > 63) {
+      if (!isClusterName(clusterName)) {
         return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: `must be ${CLUSTER_NAME_RULE}, got '${clusterName}'` }]);
+      }
+      const taskQueue = clusters.taskQueueOf(clusterName);
+      if (taskQueue === undefined) {
+        return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: notServed(clusterName) }]);
       }
       const print = fingerprint(validated.request);
       for (;;) {
@@ -196,13 +204,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           const result = await client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId).result();
           if (result.phase === 'Succeeded') return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
         }
-        const thanos = validated.request.config.monitor.thanos;
-        if (!thanos) return failed(reply, 400, 'config.monitor.thanos is required');
         try {
           const started = await startInstall(
             client,
-            { clusterName, thanos, globalNodeIp: validated.settings.globalNodeIp, namespace },
-            { ...validated.settings, namespace },
+            installInputOf(clusterName, { ...validated.settings, namespace }),
             taskQueue,
             { [FINGERPRINT_MEMO]: print },
           );
@@ -257,6 +262,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.post<ClusterParams>('/api/cluster/:name/verify', { schema: { params, summary: 'Check an installed cluster\'s data path: a canary through Receive\'s NodePort, read back through Query' } }, async (request, reply) => {
     const name = request.params.name;
+    const taskQueue = clusters.taskQueueOf(name);
+    if (taskQueue === undefined) return failed(reply, 404, notServed(name));
     const install = await describe(name);
     if (!install) return reply.code(404).send({ status: 'Unknown', message: `no install for cluster ${name}` });
     if (install.status.name === 'RUNNING') return failed(reply, 409, `an ${install.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${name}: verify once it has finished`);
@@ -276,14 +283,30 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return progressAnswer(existing, reply);
   });
 
-  const act = async (name: string, reply: FastifyReply, decision: 'retry' | 'rollback', send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<Progress>) => {
+  /**
+   * A retry's request: corrected `config.monitor.thanos` becomes complete
+   * settings here, on the install's own GLOBAL_NODE_IP and namespace, so that
+   * the workflow reads no default of its own.
+   */
+  const retryRequestFor = async (existing: WorkflowExecutionDescription, thanos: unknown): Promise<RetryRequest | FieldError[]> => {
+    if (thanos === undefined) return {};
+    if (existing.type !== 'installThanos') return [{ path: 'thanos', message: 'an uninstall takes no settings: send retry without a body' }];
+    const handle = client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId);
+    const current = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(settingsQuery));
+    const corrected = validateThanosConfig(thanos, current.globalNodeIp);
+    return corrected.ok ? { settings: { ...corrected.settings, namespace: current.namespace } } : corrected.errors;
+  };
+
+  const act = async (name: string, reply: FastifyReply, decision: 'retry' | 'rollback', send: (handle: ReturnType<Client['workflow']['getHandle']>, existing: WorkflowExecutionDescription) => Promise<Progress | FieldError[]>) => {
+    if (clusters.taskQueueOf(name) === undefined) return failed(reply, 404, notServed(name));
     const existing = await describe(name);
     if (!existing || existing.status.name !== 'RUNNING') return failed(reply, 409, `no install of cluster ${name} is waiting for the operator`);
     if (decision === 'rollback' && existing.type !== 'installThanos') {
       return failed(reply, 409, `cluster ${name} is being uninstalled, which cannot be rolled back: send retry if it waits for the operator`);
     }
     try {
-      const progress = await send(client.workflow.getHandle(existing.workflowId, existing.runId));
+      const progress = await send(client.workflow.getHandle(existing.workflowId, existing.runId), existing);
+      if (Array.isArray(progress)) return failed(reply, 400, 'invalid settings', progress);
       return reply.send({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase });
     } catch (err) {
       const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
@@ -295,12 +318,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
   };
   app.post<ClusterParams & { Body: { thanos?: unknown } | undefined }>('/api/cluster/:name/retry', { schema: { params, summary: 'Resume a failed install, optionally with corrected config.monitor.thanos' } }, async (request, reply) =>
-    act(request.params.name, reply, 'retry', (h) => h.executeUpdate(retryUpdate, { args: [{ thanos: request.body?.thanos }] })),
+    act(request.params.name, reply, 'retry', async (h, existing) => {
+      const retry = await retryRequestFor(existing, request.body?.thanos);
+      return Array.isArray(retry) ? retry : h.executeUpdate(retryUpdate, { args: [retry] });
+    }),
   );
   app.post<ClusterParams & { Body: { deleteVolumeClaims?: boolean } | undefined }>('/api/cluster/:name/rollback', { schema: { params, summary: 'Roll back a failed install' } }, async (request, reply) =>
     act(request.params.name, reply, 'rollback', (h) => h.executeUpdate(rollbackUpdate, { args: [{ deleteVolumeClaims: request.body?.deleteVolumeClaims === true }] })),
   );
   app.delete<ClusterParams & { Querystring: { deleteVolumeClaims?: string } }>('/api/cluster/:name/thanos', { schema: { params, summary: 'Uninstall Thanos from the cluster' } }, async (request, reply) => {
+    const taskQueue = clusters.taskQueueOf(request.params.name);
+    if (taskQueue === undefined) return failed(reply, 404, notServed(request.params.name));
     const existing = await describe(request.params.name);
     if (existing?.status.name === 'RUNNING') return failed(reply, 409, `an ${existing.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${request.params.name}`);
     try {

@@ -47,6 +47,23 @@ function installDetails(settings: ThanosSettings): string {
   ].join('\n');
 }
 
+export type InstallTimeouts = Pick<InstallInput, 'readinessTimeoutSeconds' | 'rolloutTimeoutSeconds'>;
+
+/** How long an install's waits may take unless the caller says otherwise. */
+export const DEFAULT_TIMEOUTS: InstallTimeouts = { readinessTimeoutSeconds: 600, rolloutTimeoutSeconds: 300 };
+
+/**
+ * The workflow's input, with everything resolved here rather than in the
+ * workflow: `settings` already hold every default (`buildThanosSettings`).
+ */
+export function installInputOf(
+  clusterName: string,
+  settings: ThanosSettings,
+  timeouts: Partial<InstallTimeouts> = {},
+): InstallInput {
+  return { clusterName, settings, ...DEFAULT_TIMEOUTS, ...timeouts };
+}
+
 export interface StartedWorkflow {
   workflowId: string;
   runId: string;
@@ -64,7 +81,6 @@ function startingAttributes(clusterName: string) {
 export async function startInstall(
   client: Client,
   input: InstallInput,
-  settings: ThanosSettings,
   taskQueue = TASK_QUEUE,
   memo?: Record<string, string>,
 ): Promise<StartedWorkflow> {
@@ -75,7 +91,7 @@ export async function startInstall(
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     staticSummary: `Install Thanos on TKE cluster ${input.clusterName}`,
-    staticDetails: installDetails(settings),
+    staticDetails: installDetails(input.settings),
     typedSearchAttributes: startingAttributes(input.clusterName),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
@@ -85,7 +101,7 @@ export async function startUninstall(client: Client, input: UninstallInput, task
   const handle = await client.workflow.start(uninstallThanos, {
     taskQueue,
     workflowId: workflowIdFor(input.clusterName),
-    args: [input],
+    args: [{ rolloutTimeoutSeconds: DEFAULT_TIMEOUTS.rolloutTimeoutSeconds, ...input }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     staticSummary: `Uninstall Thanos from TKE cluster ${input.clusterName}`,
     typedSearchAttributes: startingAttributes(input.clusterName),

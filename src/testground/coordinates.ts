@@ -56,9 +56,10 @@ export function workerConfigOn(c: TestGroundCoordinates, taskQueue: string): Wor
   };
 }
 
-/** The environment of a worker process for this test ground. */
-export function workerEnvOn(c: TestGroundCoordinates, taskQueue: string): NodeJS.ProcessEnv {
+/** The environment of a worker process for this test ground; with `cluster`, it serves that cluster only. */
+export function workerEnvOn(c: TestGroundCoordinates, taskQueue: string, cluster?: string): NodeJS.ProcessEnv {
   return {
+    ...(cluster === undefined ? {} : { THANOS_INSTALLER_CLUSTER: cluster }),
     TEMPORAL_ADDRESS: c.temporal.address,
     TEMPORAL_NAMESPACE: c.temporal.namespace,
     TEMPORAL_TASK_QUEUE: taskQueue,

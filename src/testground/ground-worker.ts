@@ -10,12 +10,16 @@ import { startProcess, type ManagedProcess } from './process';
  * site. Temporal and the API server are at the same loopback addresses there.
  * SIGTERM (`stop()`) shuts it down gracefully.
  */
-export function startGroundWorker(c: TestGroundCoordinates, taskQueue: string, name = `worker-${taskQueue}`): ManagedProcess {
+export function startGroundWorker(
+  c: TestGroundCoordinates,
+  taskQueue: string,
+  options: { name?: string; cluster?: string } = {},
+): ManagedProcess {
   return startProcess({
-    name,
+    name: options.name ?? `worker-${taskQueue}`,
     command: 'nsenter',
     args: ['-t', String(c.realNode.netnsPid), '-n', '--', process.execPath, join(projectRoot, 'dist', 'worker.js')],
-    env: { PATH: process.env.PATH, ...workerEnvOn(c, taskQueue) },
+    env: { PATH: process.env.PATH, ...workerEnvOn(c, taskQueue, options.cluster) },
     logDir: join(c.runDir, 'logs'),
   });
 }

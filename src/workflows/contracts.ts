@@ -17,27 +17,50 @@ export const TASK_QUEUE = 'thanos-installer';
  * Temporal itself guarantees two never run at once for one cluster.
  */
 export function workflowIdFor(clusterName: string): string {
-  return `thanos-installer-${clusterName}`;
+  return `${WORKFLOW_ID_PREFIX}${clusterName}`;
 }
 
 /** Data-path checks of a cluster have an id of their own: they may run beside nothing else but each other. */
 export function verifyWorkflowIdFor(clusterName: string): string {
-  return `thanos-installer-verify-${clusterName}`;
+  return `${VERIFY_WORKFLOW_ID_PREFIX}${clusterName}`;
 }
 
+const WORKFLOW_ID_PREFIX = 'thanos-installer-';
+const VERIFY_WORKFLOW_ID_PREFIX = 'thanos-installer-verify-';
+
+/** The cluster an installer workflow works on, read back from its id; undefined for any other workflow. */
+export function clusterOfWorkflow(workflowType: string, workflowId: string): string | undefined {
+  const prefix = { installThanos: WORKFLOW_ID_PREFIX, uninstallThanos: WORKFLOW_ID_PREFIX, verifyThanos: VERIFY_WORKFLOW_ID_PREFIX }[workflowType];
+  return prefix !== undefined && workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : undefined;
+}
+
+/**
+ * What `installThanos` is started with. Everything is resolved by the client
+ * (the API, the CLI, tests) before the workflow starts: the workflow reads no
+ * default of its own, so a release that changes a default never changes an
+ * install that is already running or waiting for the operator.
+ */
 export interface InstallInput {
   clusterName: string;
-  /** `config.monitor.thanos` of the request, validated. */
+  /** The settings to install, every default filled in (`buildThanosSettings`), namespace included. */
+  settings: ThanosSettings;
+  /** How long components may take to become ready. */
+  readinessTimeoutSeconds: number;
+  /** How long a TKE component's restart may take. */
+  rolloutTimeoutSeconds: number;
+}
+
+/**
+ * What installs started before settings were resolved by the client carry:
+ * the request's `config.monitor.thanos`, defaults filled in by the workflow.
+ * Accepted only so that those installs replay and finish (see input-v1.ts).
+ */
+export interface InstallInputV1 {
+  clusterName: string;
   thanos: ThanosMonitorConfig;
   globalNodeIp: GlobalNodeIp;
-  /**
-   * Where TKE's components live and Thanos goes. The API always uses `tke`;
-   * tests and benchmarks install into namespaces of their own.
-   */
   namespace?: string;
-  /** How long components may take to become ready (default 600 s). */
   readinessTimeoutSeconds?: number;
-  /** How long a TKE component's restart may take (default 300 s). */
   rolloutTimeoutSeconds?: number;
 }
 
@@ -46,11 +69,17 @@ export interface UninstallInput {
   namespace: string;
   /** Delete the Thanos volume claims, and with them the local data (default: keep). */
   deleteVolumeClaims?: boolean;
+  /** How long a TKE component's restart may take; resolved by the client (absent only in uninstalls of release 1). */
   rolloutTimeoutSeconds?: number;
 }
 
 export interface RetryRequest {
-  /** A corrected `config.monitor.thanos`, replacing the one the install started with. */
+  /**
+   * Corrected settings, every default filled in by the client, replacing the
+   * ones the install started with; the namespace cannot change.
+   */
+  settings?: ThanosSettings;
+  /** A corrected `config.monitor.thanos`, as release 1's clients sent it: refused now, replayed as before. */
   thanos?: unknown;
 }
 
@@ -76,6 +105,8 @@ export const NOT_WAITING = 'NotWaitingForOperator';
 export const INVALID_SETTINGS = 'InvalidSettings';
 
 export const progressQuery = defineQuery<Progress>('progress');
+/** The settings the install runs with now (the API builds a corrected retry on them). */
+export const settingsQuery = defineQuery<ThanosSettings>('settings');
 /** Resume from the failed step, optionally with corrected Thanos settings. */
 export const retryUpdate = defineUpdate<Progress, [RetryRequest]>('retry');
 /** Take the install away: restore TKE's configuration and remove what was created. */

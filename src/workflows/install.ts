@@ -8,8 +8,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { buildThanosSettings, type ThanosSettings } from '../request/defaults';
-import { validateThanosConfig } from '../request/validate';
+import type { ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
 import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
 import { tkeConfigEdits } from '../render/tke';
@@ -22,34 +21,30 @@ import {
   retryUpdate,
   rollbackUpdate,
   searchAttributes,
+  settingsQuery,
   type InstallInput,
+  type InstallInputV1,
   type InstallResult,
+  type RetryRequest,
   type RollbackRequest,
 } from './contracts';
+import { currentInput, settingsOfV1Retry } from './input-v1';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { removalActions } from './removal';
 import { ProgressTracker, StepFailed, type StepAction } from './runner';
 import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES } from './steps';
 import { verifyDataPathStep } from './verify';
 
-const DEFAULT_READINESS_TIMEOUT_SECONDS = 600;
-const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 300;
-
 /** The steps this run of the workflow has: installs started before a step was added keep their list. */
 function installSteps() {
   return patched(STEP_PATCHES.verifyDataPath) ? INSTALL_STEPS : INSTALL_STEPS.filter((s) => s.id !== 'verify-data-path');
 }
 
-/** The settings the workflow installs with: defaults filled in, namespace as asked. */
-function settingsFor(input: InstallInput, thanos: ThanosSettings): ThanosSettings {
-  return input.namespace === undefined ? thanos : { ...thanos, namespace: input.namespace };
-}
-
 type Decision = { kind: 'retry'; settings?: ThanosSettings } | { kind: 'rollback'; request: RollbackRequest };
 
 function installActions(input: InstallInput, settings: () => ThanosSettings, progress: Progress): Record<string, StepAction> {
-  const readiness = input.readinessTimeoutSeconds ?? DEFAULT_READINESS_TIMEOUT_SECONDS;
-  const rollout = input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
+  const readiness = input.readinessTimeoutSeconds;
+  const rollout = input.rolloutTimeoutSeconds;
   const edits = () => tkeConfigEdits(thanosQueryAddress(settings().namespace), receiveRemoteWriteAddress(settings()));
   const applied = (r: { objects: string[]; changed: number }): string =>
     `${r.changed} of ${r.objects.length} objects created or changed (${r.objects.join(', ')})`;
@@ -96,8 +91,9 @@ function installActions(input: InstallInput, settings: () => ThanosSettings, pro
  * step, or from the start with corrected settings) or `rollback`. Cancelling
  * the workflow rolls back too.
  */
-export async function installThanos(input: InstallInput): Promise<InstallResult> {
-  let settings = settingsFor(input, buildThanosSettings(input.thanos, input.globalNodeIp));
+export async function installThanos(started: InstallInput | InstallInputV1): Promise<InstallResult> {
+  const input = currentInput(started);
+  let settings = input.settings;
   const progress: Progress = {
     kind: 'install',
     clusterName: input.clusterName,
@@ -129,12 +125,19 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     }
   };
 
+  /** The corrected settings a retry carries, if any. */
+  const correctedSettings = (request: RetryRequest): ThanosSettings | undefined =>
+    request.settings ??
+    (request.thanos === undefined ? undefined : settingsOfV1Retry(request.thanos, settings.globalNodeIp, settings.namespace));
+  const invalidSettings = (path: string, message: string) =>
+    ApplicationFailure.create({ type: INVALID_SETTINGS, message: `${path}: ${message}`, details: [[{ path, message }]] });
+
   setHandler(progressQuery, () => progress);
+  setHandler(settingsQuery, () => settings);
   setHandler(
     retryUpdate,
     async (request) => {
-      const corrected = request.thanos === undefined ? undefined : validateThanosConfig(request.thanos, input.globalNodeIp);
-      operator.decision = { kind: 'retry', settings: corrected?.ok ? corrected.settings : undefined };
+      operator.decision = { kind: 'retry', settings: correctedSettings(request) };
       await condition(() => progress.phase !== 'WaitingForOperator');
       return progress;
     },
@@ -142,14 +145,10 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
       validator: (request) => {
         refuseUnlessUndecided('retry');
         if (request.thanos !== undefined) {
-          const result = validateThanosConfig(request.thanos, input.globalNodeIp);
-          if (!result.ok) {
-            throw ApplicationFailure.create({
-              type: INVALID_SETTINGS,
-              message: result.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
-              details: [result.errors],
-            });
-          }
+          throw invalidSettings('thanos', 'send corrected settings resolved by the installer\'s API or CLI (`settings`), not the raw request');
+        }
+        if (request.settings !== undefined && request.settings.namespace !== settings.namespace) {
+          throw invalidSettings('settings.namespace', `an install cannot move: it runs in ${settings.namespace}, got ${request.settings.namespace}`);
         }
       },
     },
@@ -185,7 +184,7 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
     const actions = removalActions({
       namespace: settings.namespace,
       deleteVolumeClaims: request.deleteVolumeClaims ?? false,
-      rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+      rolloutTimeoutSeconds: input.rolloutTimeoutSeconds,
       note: (text) => progress.notes.push(text),
     });
     await tracker.runUntilDone(progress.rollbackSteps, actions, {
@@ -221,7 +220,7 @@ export async function installThanos(input: InstallInput): Promise<InstallResult>
         if (chosen.kind === 'rollback') return await rollback(chosen.request);
         if (chosen.settings) {
           // Every step depends on the settings: run them all again (each is idempotent).
-          settings = settingsFor(input, chosen.settings);
+          settings = chosen.settings;
           progress.notes = installNotes(settings);
           for (const step of progress.steps) resetForRetry(step);
         } else {

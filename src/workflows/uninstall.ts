@@ -1,11 +1,10 @@
 import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { NOT_WAITING, progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
+import { V1_ROLLOUT_TIMEOUT_SECONDS } from './input-v1';
 import { newSteps, type Progress } from './progress';
 import { removalActions } from './removal';
 import { ProgressTracker } from './runner';
 import { REMOVAL_STEPS } from './steps';
-
-const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 300;
 
 /**
  * Takes a finished install away: restores TKE's original configuration byte
@@ -48,7 +47,7 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
   const actions = removalActions({
     namespace: input.namespace,
     deleteVolumeClaims: input.deleteVolumeClaims ?? false,
-    rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS,
+    rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? V1_ROLLOUT_TIMEOUT_SECONDS,
     note: (text) => progress.notes.push(text),
   });
   await tracker.runUntilDone(progress.steps, actions, {

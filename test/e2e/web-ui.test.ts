@@ -110,8 +110,8 @@ test('the workflow page shows the install summary, the step table and the input,
   const request = seedRequest(coordinates, (r) => {
     r.config.monitor.thanos.nodePorts = { receiveGrpc: 32031, receiveHttp: 32032, receiveRemoteWrite: 32033 };
   });
-  const { input, settings } = installInputFor(request, clusterName, namespace);
-  const started = await startInstall(env.client, input, settings, env.taskQueue);
+  const input = installInputFor(request, clusterName, namespace);
+  const started = await startInstall(env.client, input, env.taskQueue);
   await env.client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
 
   const page = await (await operatorBrowser()).newPage();
@@ -155,8 +155,7 @@ describe('an install whose bucket refused its key', () => {
       r.config.monitor.thanos.bucketConfig.config.secret_key = WRONG_SECRET;
       r.config.monitor.thanos.nodePorts = { receiveGrpc: 32034, receiveHttp: 32035, receiveRemoteWrite: 32036 };
     });
-    const { input, settings } = installInputFor(request, `webui-failed-${Date.now().toString(36)}`, namespace);
-    started = await startInstall(env.client, input, settings, env.taskQueue);
+    started = await startInstall(env.client, installInputFor(request, `webui-failed-${Date.now().toString(36)}`, namespace), env.taskQueue);
     const handle = env.client.workflow.getHandle<typeof installThanos>(started.workflowId);
     const deadline = Date.now() + 60_000;
     while ((await handle.query(progressQuery)).phase !== 'WaitingForOperator') {

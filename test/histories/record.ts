@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { connectClient, startInstall, startUninstall } from '../../src/client/installs';
+import { connectClient, installInputOf, startInstall, startUninstall } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { readCoordinates, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { startTestGround } from '../../src/testground/ground';
@@ -22,7 +22,7 @@ import { binPath } from '../../src/testground/paths';
 import { seedRequestOn, type SeedRequest } from '../../src/testground/seed-request';
 import { installTkeFixture } from '../../src/testground/tke-fixture';
 import { installThanos, uninstallThanos } from '../../src/workflows';
-import { progressQuery, retryUpdate, rollbackUpdate, type InstallInput } from '../../src/workflows/contracts';
+import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
 import type { Progress } from '../../src/workflows/progress';
 import { createWorker } from '../../src/worker';
 
@@ -34,16 +34,9 @@ function inputFor(c: TestGroundCoordinates, name: string, namespace: string, edi
   const request = seedRequestOn(c);
   edit(request);
   const validated = validateInstallRequest(request);
-  if (!validated.ok || !validated.request.config.monitor.thanos) throw new Error(`invalid request: ${JSON.stringify(validated)}`);
-  const input: InstallInput = {
-    clusterName: name,
-    thanos: validated.request.config.monitor.thanos,
-    globalNodeIp: validated.settings.globalNodeIp,
-    namespace,
-    readinessTimeoutSeconds: 60,
-    rolloutTimeoutSeconds: 60,
-  };
-  return { input, settings: { ...validated.settings, namespace }, request };
+  if (!validated.ok) throw new Error(`invalid request: ${JSON.stringify(validated)}`);
+  const input = installInputOf(name, { ...validated.settings, namespace }, { readinessTimeoutSeconds: 60, rolloutTimeoutSeconds: 60 });
+  return { input, request };
 }
 
 async function waitForPhase(handle: WorkflowHandle<typeof installThanos>, phase: Progress['phase']): Promise<void> {
@@ -87,27 +80,27 @@ async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
   try {
     // Succeeded, then uninstalled.
     const ok = inputFor(c, `succeeded-${stamp}`, await namespace('succeeded'), ports(32101));
-    const okStarted = await startInstall(client, ok.input, ok.settings, taskQueue);
+    const okStarted = await startInstall(client, ok.input, taskQueue);
     await client.workflow.getHandle<typeof installThanos>(okStarted.workflowId).result();
     await save(c, prefix, 'install-succeeded', okStarted.workflowId);
-    const uninstall = await startUninstall(client, { clusterName: ok.input.clusterName, namespace: ok.input.namespace as string }, taskQueue);
+    const uninstall = await startUninstall(client, { clusterName: ok.input.clusterName, namespace: ok.input.settings.namespace }, taskQueue);
     await client.workflow.getHandle<typeof uninstallThanos>(uninstall.workflowId).result();
     await save(c, prefix, 'uninstall', uninstall.workflowId);
 
     // The bucket refuses the key: waiting for the operator; then retried with the right key.
     const retried = inputFor(c, `retried-${stamp}`, await namespace('retried'), wrongKey(32111));
-    const retriedStarted = await startInstall(client, retried.input, retried.settings, taskQueue);
+    const retriedStarted = await startInstall(client, retried.input, taskQueue);
     const retriedHandle = client.workflow.getHandle<typeof installThanos>(retriedStarted.workflowId);
     await waitForPhase(retriedHandle, 'WaitingForOperator');
     await save(c, prefix, 'install-waiting-after-bucket-failure', retriedStarted.workflowId);
-    const corrected = inputFor(c, retried.input.clusterName, retried.input.namespace as string, ports(32111)).request;
-    await retriedHandle.executeUpdate(retryUpdate, { args: [{ thanos: corrected.config.monitor.thanos }] });
+    const corrected = inputFor(c, retried.input.clusterName, retried.input.settings.namespace, ports(32111)).input.settings;
+    await retriedHandle.executeUpdate(retryUpdate, { args: [{ settings: corrected }] });
     await retriedHandle.result();
     await save(c, prefix, 'install-retried', retriedStarted.workflowId);
 
     // Rolled back while waiting for the operator.
     const rolled = inputFor(c, `rolled-back-${stamp}`, await namespace('rolled-back'), wrongKey(32121));
-    const rolledStarted = await startInstall(client, rolled.input, rolled.settings, taskQueue);
+    const rolledStarted = await startInstall(client, rolled.input, taskQueue);
     const rolledHandle = client.workflow.getHandle<typeof installThanos>(rolledStarted.workflowId);
     await waitForPhase(rolledHandle, 'WaitingForOperator');
     await rolledHandle.executeUpdate(rollbackUpdate, { args: [{}] });
@@ -119,7 +112,7 @@ async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
       ports(32131)(r);
       r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-slow';
     });
-    const cancelledStarted = await startInstall(client, cancelled.input, cancelled.settings, taskQueue);
+    const cancelledStarted = await startInstall(client, cancelled.input, taskQueue);
     const cancelledHandle = client.workflow.getHandle<typeof installThanos>(cancelledStarted.workflowId);
     const deadline = Date.now() + 60_000;
     while ((await cancelledHandle.query(progressQuery)).steps.find((s) => s.id === 'wait-thanos-ready')?.state !== 'running') {

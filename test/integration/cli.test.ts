@@ -127,3 +127,20 @@ test('uninstall restores TKE and exits 0', async () => {
   expect(run.stdout).toContain('uninstall of Thanos on cluster');
   expect(run.stdout.trim().split('\n').pop()).toBe('Success');
 });
+
+test('install exits 1 when the install fails, naming the failed step and its reason; rollback then exits 0', async () => {
+  const failing = `${cluster}-fails`;
+  const file = requestFile('wrong-bucket.json', (r) => {
+    r.cluster.metadata = { name: failing };
+    r.config.monitor.thanos.nodePorts = { receiveGrpc: 32211, receiveHttp: 32212, receiveRemoteWrite: 32213 };
+    r.config.monitor.thanos.bucketConfig.config.secret_key = 'not-the-minio-secret-3';
+  });
+  const run = await cli(['install', '-f', file, ...serverArgs()]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/✗ Check the object storage bucket: .*rejected the access key or secret key/);
+  expect(run.stdout.trim().split('\n').pop()).toBe('Failed');
+  expect(run.stdout + run.stderr).not.toContain('not-the-minio-secret-3');
+  const rollback = await cli(['rollback', failing, ...serverArgs()]);
+  expect(rollback.code).toBe(0);
+  expect(rollback.stdout.trim().split('\n').pop()).toBe('RolledBack');
+});

@@ -19,14 +19,14 @@ import { CODEC_KEY_FILE_ENV } from '../../src/codec/key';
 import { codecServerConfigFromEnv } from '../../src/codec/main';
 import { projectRoot } from '../../src/testground/paths';
 import { workerConfigFromEnv } from '../../src/worker';
-import { searchAttributeFlags, TASK_QUEUE } from '../../src/workflows/contracts';
+import { searchAttributeFlags } from '../../src/workflows/contracts';
 import {
   commandOf, environmentOnHost, hostFileAt, loadComposeProject, publishedPort,
   type ComposeProject, type ComposeSetup,
 } from '../support/compose';
 
 /** The services every setup runs; the bucket profile adds MinIO. */
-const CORE_SERVICES = ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'codec', 'api', 'worker'];
+const CORE_SERVICES = ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'codec', 'api', 'worker-global'];
 /** temporalio/ui's default listening port. */
 const UI_CONTAINER_PORT = 8080;
 
@@ -110,7 +110,7 @@ describe.each(setups)('%s', (_name, setup) => {
     }
   });
 
-  test('every worker reaches the temporal service with the kubeconfig the user gave; the API starts workflows where a worker polls', () => {
+  test('every worker reaches the temporal service with the kubeconfig the user gave; each cluster the API serves has its own worker, polling its queue', () => {
     const workers = running(project, 'worker');
     const api = only(running(project, 'api')).config;
     for (const { name, config } of workers) {
@@ -120,8 +120,12 @@ describe.each(setups)('%s', (_name, setup) => {
       expect(mount?.read_only).toBe(true);
     }
     expectReachable(project, api.temporalAddress);
-    expect(workers.map((w) => `${w.config.temporalAddress} ${w.config.namespace} ${w.config.taskQueue}`))
-      .toContain(`${api.temporalAddress} ${api.temporalNamespace} ${api.taskQueue ?? TASK_QUEUE}`);
+    expect(api.clusters.names()).toEqual(['global']);
+    for (const cluster of api.clusters.names()) {
+      const polling = workers.filter((w) => w.config.taskQueue === api.clusters.taskQueueOf(cluster));
+      expect(polling.map((w) => `${w.config.temporalAddress} ${w.config.namespace} ${w.config.cluster}`))
+        .toEqual([`${api.temporalAddress} ${api.temporalNamespace} ${cluster}`]);
+    }
   });
 
   test('the API listens on loopback of the host with the token the user gave, and links to the Web UI the host publishes', () => {

@@ -50,8 +50,8 @@ describe('wrong bucket credentials', () => {
       r.config.monitor.thanos.bucketConfig.config.secret_key = WRONG_SECRET;
       r.config.monitor.thanos.nodePorts = nodePorts(32001);
     });
-    const { input, settings } = installInputFor(request, `bucket-${Date.now().toString(36)}`, namespace);
-    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    const input = installInputFor(request, `bucket-${Date.now().toString(36)}`, namespace);
+    const started = await startInstall(env.client, input, env.taskQueue);
     handle = env.client.workflow.getHandle(started.workflowId);
   });
 
@@ -67,23 +67,25 @@ describe('wrong bucket credentials', () => {
     expect(statefulSets.items).toEqual([]);
   });
 
-  test('a retry with corrected settings that are invalid is refused, naming the field', async () => {
-    const corrected = seedRequest(coordinates, (r) => {
-      r.config.monitor.thanos.bucketConfig.config.endpoint = 'http://127.0.0.1:9000/path';
-    }).config.monitor.thanos;
-    const refused = await handle.executeUpdate(retryUpdate, { args: [{ thanos: corrected }] }).catch((err: Error) => err);
-    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(
-      /^config\.monitor\.thanos\.bucketConfig\.config\.endpoint: .*scheme/,
-    );
+  test('a retry is refused, naming the field, when it carries the raw request instead of resolved settings or moves the install', async () => {
+    const raw = seedRequest(coordinates).config.monitor.thanos;
+    const moved = installInputFor(seedRequest(coordinates), 'moved', 'elsewhere').settings;
+    for (const [request, message] of [
+      [{ thanos: raw }, /^thanos: send corrected settings resolved by the installer's API or CLI/],
+      [{ settings: moved }, new RegExp(`^settings\\.namespace: an install cannot move: it runs in ${namespace}, got elsewhere`)],
+    ] as const) {
+      const refused = await handle.executeUpdate(retryUpdate, { args: [request] }).catch((err: Error) => err);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(message);
+    }
     expect((await handle.query(progressQuery)).phase).toBe('WaitingForOperator');
   });
 
   test('the first decision wins: a rollback sent after an accepted retry is refused with the reason; the install then finishes', async () => {
-    const corrected = seedRequest(coordinates, (r) => {
+    const corrected = installInputFor(seedRequest(coordinates, (r) => {
       r.config.monitor.thanos.nodePorts = nodePorts(32001);
-    }).config.monitor.thanos;
-    const retry = await handle.startUpdate(retryUpdate, { args: [{ thanos: corrected }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    }), 'corrected', namespace).settings;
+    const retry = await handle.startUpdate(retryUpdate, { args: [{ settings: corrected }], waitForStage: WorkflowUpdateStage.ACCEPTED });
     const refused = await handle.executeUpdate(rollbackUpdate, { args: [{}] }).catch((err: Error) => err);
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
     expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(
@@ -107,8 +109,8 @@ describe('a release whose pods never become ready', () => {
     const request = seedRequest(coordinates, (r) => {
       r.config.monitor.thanos.nodePorts = nodePorts(32011);
     });
-    const { input, settings } = installInputFor(request, clusterName, namespace);
-    const first = await startInstall(env.client, input, settings, env.taskQueue);
+    const input = installInputFor(request, clusterName, namespace);
+    const first = await startInstall(env.client, input, env.taskQueue);
     expect((await env.client.workflow.getHandle<typeof installThanos>(first.workflowId).result()).phase).toBe('Succeeded');
   });
 
@@ -117,8 +119,8 @@ describe('a release whose pods never become ready', () => {
       r.config.monitor.thanos.nodePorts = nodePorts(32011);
       r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-unready';
     });
-    const { input, settings } = installInputFor(upgrade, clusterName, namespace, { readinessTimeoutSeconds: 8 });
-    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    const input = installInputFor(upgrade, clusterName, namespace, { readinessTimeoutSeconds: 8 });
+    const started = await startInstall(env.client, input, env.taskQueue);
     const handle = env.client.workflow.getHandle<typeof installThanos>(started.workflowId);
     const progress = await waitForPhase(handle, 'WaitingForOperator');
     const wait = progress.steps.find((s) => s.id === 'wait-thanos-ready');
@@ -154,8 +156,8 @@ describe('cancelling a running install', () => {
       r.config.monitor.thanos.nodePorts = nodePorts(32051);
       r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-slow';
     });
-    const { input, settings } = installInputFor(request, `cancel-${Date.now().toString(36)}`, namespace);
-    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    const input = installInputFor(request, `cancel-${Date.now().toString(36)}`, namespace);
+    const started = await startInstall(env.client, input, env.taskQueue);
     const handle = env.client.workflow.getHandle<typeof installThanos>(started.workflowId);
     for (;;) {
       const progress = await handle.query(progressQuery);

@@ -18,6 +18,7 @@ jest.setTimeout(180_000);
 const { coordinates, kc } = testGround();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
+const policy = kc.makeApiClient(k8s.PolicyV1Api);
 const EDITED_KEYS: Record<string, string[]> = {
   'tke-monitor-api': ['tke-monitor-config.yaml'],
   'tke-monitor-controller': ['tke-monitor-config.yaml', 'tke-monitor-controller.toml'],
@@ -46,6 +47,7 @@ async function snapshot(): Promise<{ versions: Record<string, string>; pods: str
   record('ConfigMap', (await core.listNamespacedConfigMap({ namespace })).items);
   record('Secret', (await core.listNamespacedSecret({ namespace })).items);
   record('PVC', (await core.listNamespacedPersistentVolumeClaim({ namespace })).items);
+  record('PodDisruptionBudget', (await policy.listNamespacedPodDisruptionBudget({ namespace })).items);
   const pods = (await core.listNamespacedPod({ namespace })).items.map((p) => `${p.metadata?.name}/${p.metadata?.uid}`).sort();
   return { versions, pods };
 }
@@ -56,8 +58,8 @@ describe('installing the seed example', () => {
 
   beforeAll(async () => {
     podsBefore = (await snapshot()).pods;
-    const { input, settings } = installInputFor(seedRequest(coordinates), clusterName, namespace);
-    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    const input = installInputFor(seedRequest(coordinates), clusterName, namespace);
+    const started = await startInstall(env.client, input, env.taskQueue);
     result = await env.client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
   });
 
@@ -140,8 +142,12 @@ describe('installing the seed example', () => {
 
   test('installing the same request again changes nothing: no resourceVersion moves, no pod restarts', async () => {
     const before = await snapshot();
-    const { input, settings } = installInputFor(seedRequest(coordinates), clusterName, namespace);
-    const started = await startInstall(env.client, input, settings, env.taskQueue);
+    // Every kind the install writes is in the snapshot, so a change to any of them shows.
+    expect(new Set(Object.keys(before.versions).map((k) => k.split('/')[0]))).toEqual(
+      new Set(['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'PVC', 'PodDisruptionBudget']),
+    );
+    const input = installInputFor(seedRequest(coordinates), clusterName, namespace);
+    const started = await startInstall(env.client, input, env.taskQueue);
     const result = await env.client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
     expect(result.phase).toBe('Succeeded');
     const restart = result.progress.steps.find((s) => s.id === 'restart-consumers');

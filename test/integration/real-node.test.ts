@@ -74,11 +74,11 @@ beforeAll(async () => {
   worker = startGroundWorker(c, taskQueue);
   client = await connectTestClient(c);
   standinBefore = await askTkeMonitor(kc, namespace, seriesQuery);
-  const { input, settings } = installInputFor(seedRequest(c, undefined, 'real'), clusterName, namespace, {
+  const input = installInputFor(seedRequest(c, undefined, 'real'), clusterName, namespace, {
     readinessTimeoutSeconds: 180,
     rolloutTimeoutSeconds: 120,
   });
-  const started = await startInstall(client, input, settings, taskQueue);
+  const started = await startInstall(client, input, taskQueue);
   installed = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
   server = await startApi(c, { client, taskQueue }, namespace);
 });

@@ -5,30 +5,32 @@
  * before it started. Each test starts a second test ground beside the one the
  * global setup started, which also shows that two can coexist.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { readCoordinates, type TestGroundCoordinates } from '../../src/testground/coordinates';
+import type { TestGroundCoordinates } from '../../src/testground/coordinates';
 import { isAlive } from '../../src/testground/process';
 import { eventually } from '../support/eventually';
 import { hostState, namespacesOf, processesIn } from '../support/host-state';
-import { testGround } from '../support/testground';
+import { startSecondGround, testGround } from '../support/testground';
 
 jest.setTimeout(180_000);
 
 const cli = resolve(__dirname, '..', '..', 'dist', 'testground', 'cli.js');
 
-async function startSecondGround(): Promise<{ supervisor: ChildProcess; coordinates: TestGroundCoordinates }> {
-  const file = join(mkdtempSync(join(tmpdir(), 'lifecycle-')), 'coordinates.json');
-  const supervisor = spawn(process.execPath, [cli, 'up', '--coordinates', file], { stdio: 'ignore', detached: true });
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(file)) {
-    if (supervisor.exitCode !== null || Date.now() > deadline) throw new Error('second test ground did not start');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { supervisor, coordinates: readCoordinates(file) };
+/** Every server a test ground runs, by name. */
+const SERVERS = [
+  'business-cluster', 'containerd', 'etcd', 'forward', 'ground-init', 'kube-apiserver', 'kube-controller-manager',
+  'kube-proxy', 'kube-scheduler', 'kubelet', 'kwok', 'local-path-provisioner', 'minio', 'temporal',
+];
+
+/** The test ground lists every one of its servers, and each is running: what "nothing left" is then checked against. */
+function expectEveryServerRunning(c: TestGroundCoordinates): void {
+  expect(c.processes.map((p) => p.name).sort()).toEqual(SERVERS);
+  const pids = c.processes.map((p) => p.pid);
+  expect(pids.filter(isAlive)).toEqual(pids);
 }
 
 /** The namespaces of a running test ground: its own PID, network and mount namespaces, and the business cluster's network. */
@@ -73,10 +75,7 @@ test('a second test ground runs beside the first, with a real node and namespace
     for (const address of [second.temporal.address, second.kubernetes.server, second.s3.endpoint, second.temporal.uiUrl]) {
       expect(address).toMatch(/^(https?:\/\/)?127\.0\.0\.1:\d+$/);
     }
-    expect(second.processes.map((p) => p.name).sort()).toEqual([
-      'business-cluster', 'containerd', 'etcd', 'forward', 'ground-init', 'kube-apiserver', 'kube-controller-manager',
-      'kube-proxy', 'kube-scheduler', 'kubelet', 'kwok', 'local-path-provisioner', 'minio', 'temporal',
-    ]);
+    expectEveryServerRunning(second);
     // Both have a real node at the same address, each in a network namespace of its own.
     expect(second.realNode.ip).toBe(first.realNode.ip);
     expect(groundNamespaces(second)).not.toEqual(groundNamespaces(first));
@@ -95,8 +94,7 @@ test('Ctrl-C stops every process, and the host is as it was before the test grou
   const before = await hostState();
   const { supervisor, coordinates } = await startSecondGround();
   const namespaces = groundNamespaces(coordinates);
-  const pids = coordinates.processes.map((p) => p.pid);
-  expect(pids.filter(isAlive)).toEqual(pids);
+  expectEveryServerRunning(coordinates);
   expect((await hostState()).cgroups).toEqual(expect.arrayContaining([`cpu/${coordinates.realNode.cgroupRoot}`]));
   const exited = new Promise<number | null>((r) => supervisor.once('exit', (code) => r(code)));
   supervisor.kill('SIGINT');
@@ -108,6 +106,7 @@ test('killed outright (SIGKILL), the test ground still leaves nothing behind', a
   const before = await hostState();
   const { supervisor, coordinates } = await startSecondGround();
   const namespaces = groundNamespaces(coordinates);
+  expectEveryServerRunning(coordinates);
   expect(processesIn(namespaces).length).toBeGreaterThan(10);
   supervisor.kill('SIGKILL');
   await expectNothingLeft(coordinates, namespaces, before);

@@ -49,9 +49,9 @@ test('a new worker finishes an install whose worker was killed while waiting for
     r.config.monitor.thanos.image = 'quay.io/thanos/thanos:v0.42.4-slow';
     r.config.monitor.thanos.nodePorts = { receiveGrpc: 32021, receiveHttp: 32022, receiveRemoteWrite: 32023 };
   });
-  const { input, settings } = installInputFor(request, `crash-${Date.now().toString(36)}`, namespace);
+  const input = installInputFor(request, `crash-${Date.now().toString(36)}`, namespace);
   const first = startWorkerProcess(taskQueue, 'worker-1');
-  const started = await startInstall(client.client, input, settings, taskQueue);
+  const started = await startInstall(client.client, input, taskQueue);
   const handle = client.client.workflow.getHandle<typeof installThanos>(started.workflowId);
 
   for (;;) {

@@ -19,7 +19,8 @@ export async function startApi(c: TestGroundCoordinates, env: Pick<RunningWorker
     client: env.client,
     token,
     webUiUrl: c.temporal.uiUrl,
-    taskQueue: env.taskQueue,
+    // Tests name clusters freely: every one goes to the test's worker.
+    clusters: { taskQueueOf: () => env.taskQueue, names: () => ['any cluster, on the test\'s worker'] },
     namespace,
     logLevel: 'silent',
   });

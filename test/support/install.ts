@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { connectClient } from '../../src/client/installs';
+import { connectClient, installInputOf, type InstallTimeouts } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { codecKeysOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { onRealNode } from '../../src/testground/node/addons';
@@ -14,7 +14,6 @@ import { seedRequestOn, type NodeKind, type SeedRequest } from '../../src/testgr
 import { installTkeFixture } from '../../src/testground/tke-fixture';
 import type { InstallInput } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
-import type { ThanosSettings } from '../../src/request/defaults';
 
 // Activity failures are expected in these tests; the SDK would log each with
 // its stack. The runtime can be installed once per process.
@@ -51,24 +50,11 @@ export function installInputFor(
   request: SeedRequest,
   clusterName: string,
   namespace: string,
-  extra: Partial<InstallInput> = {},
-): { input: InstallInput; settings: ThanosSettings } {
+  timeouts: Partial<InstallTimeouts> = {},
+): InstallInput {
   const validated = validateInstallRequest(request);
   if (!validated.ok) throw new Error(`invalid test request: ${JSON.stringify(validated.errors)}`);
-  const thanos = validated.request.config.monitor.thanos;
-  if (!thanos) throw new Error('the test request has no Thanos backend');
-  return {
-    input: {
-      clusterName,
-      thanos,
-      globalNodeIp: validated.settings.globalNodeIp,
-      namespace,
-      readinessTimeoutSeconds: 60,
-      rolloutTimeoutSeconds: 60,
-      ...extra,
-    },
-    settings: { ...validated.settings, namespace },
-  };
+  return installInputOf(clusterName, { ...validated.settings, namespace }, { readinessTimeoutSeconds: 60, rolloutTimeoutSeconds: 60, ...timeouts });
 }
 
 /** A client of the test ground's Temporal that encrypts payloads as the installer does. */

@@ -1,3 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { readCoordinates, type TestGroundCoordinates } from '../../src/testground/coordinates';
 
@@ -14,4 +18,17 @@ export async function freshNamespace(kc: k8s.KubeConfig, prefix: string): Promis
   const name = `${prefix}-${Date.now().toString(36)}`;
   await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name } } });
   return name;
+}
+
+/** Another test ground beside the global setup's, supervised by `testground up` in a process of its own (stop it with SIGINT). */
+export async function startSecondGround(): Promise<{ supervisor: ChildProcess; coordinates: TestGroundCoordinates }> {
+  const cli = resolve(__dirname, '..', '..', 'dist', 'testground', 'cli.js');
+  const file = join(mkdtempSync(join(tmpdir(), 'second-ground-')), 'coordinates.json');
+  const supervisor = spawn(process.execPath, [cli, 'up', '--coordinates', file], { stdio: 'ignore', detached: true });
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(file)) {
+    if (supervisor.exitCode !== null || Date.now() > deadline) throw new Error('second test ground did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { supervisor, coordinates: readCoordinates(file) };
 }

@@ -54,15 +54,21 @@ function refused(context: CliContext, options: ServerOptions, answer: ApiAnswer<
   for (const e of answer.body.errors ?? []) context.io.stderr.write(`  ${e.path}: ${e.message}\n`);
 }
 
-function report(context: CliContext, options: ServerOptions, progress: ProgressDto): void {
-  context.exitCode = progress.status === 'Failed' ? EXIT_INVALID : EXIT_OK;
+/**
+ * Prints the progress; exit code 0 when the command got what it asked for.
+ * tke-installer calls a rolled-back install Failed, but for `rollback` that
+ * is the goal: it succeeds, and ends its output, with phase RolledBack.
+ */
+function report(context: CliContext, options: ServerOptions, progress: ProgressDto, goal?: ProgressDto['phase']): void {
+  const achieved = goal === undefined ? progress.status !== 'Failed' : progress.phase === goal;
+  context.exitCode = achieved ? EXIT_OK : EXIT_INVALID;
   if (options.output === 'json') {
     context.io.stdout.write(`${JSON.stringify(progress)}\n`);
     return;
   }
   context.io.stdout.write(`${progress.data}\n`);
   if (progress.webUiUrl) context.io.stdout.write(`Web UI: ${progress.webUiUrl}\n`);
-  context.io.stdout.write(`${progress.status}\n`);
+  context.io.stdout.write(`${goal === undefined ? progress.status : progress.phase}\n`);
 }
 
 export function registerOperateCommands(program: Command, context: CliContext): void {
@@ -110,7 +116,7 @@ export function registerOperateCommands(program: Command, context: CliContext): 
       const api = apiOf(options);
       const answer = await api.rollback(cluster, options.deleteVolumeClaims === true);
       if (answer.httpStatus !== 200) return refused(context, options, answer);
-      report(context, options, await followProgress(() => api.progress(cluster), context.io, live && options.output === 'text'));
+      report(context, options, await followProgress(() => api.progress(cluster), context.io, live && options.output === 'text'), 'RolledBack');
     });
 
   withServerOptions(program.command('uninstall').description('remove Thanos from a cluster and restore TKE\'s configuration'))

@@ -1,0 +1,25 @@
+import { clusterRegistryFromEnv, parseClusterRegistry } from '../../src/api/clusters';
+
+test('THANOS_INSTALLER_CLUSTERS maps each cluster to its worker\'s task queue; a bare name gets thanos-installer-<name>', () => {
+  const clusters = parseClusterRegistry('global=queue-a, shanghai');
+  expect(clusters.names()).toEqual(['global', 'shanghai']);
+  expect(clusters.taskQueueOf('global')).toBe('queue-a');
+  expect(clusters.taskQueueOf('shanghai')).toBe('thanos-installer-shanghai');
+  expect(clusters.taskQueueOf('beijing')).toBeUndefined();
+});
+
+test('without a registry the installer serves tke-installer\'s own cluster on the worker\'s default queue', () => {
+  const clusters = clusterRegistryFromEnv({});
+  expect(clusters.names()).toEqual(['global']);
+  expect(clusters.taskQueueOf('global')).toBe('thanos-installer');
+});
+
+test.each([
+  ['global=a,Global=b', /entry 2 \('Global=b'\): the cluster name must be a DNS label/],
+  ['global=a,global=b', /entry 2 \('global=b'\): cluster global is listed twice/],
+  ['global=a=b', /entry 1 \('global=a=b'\): must be name=taskQueue/],
+  ['global=', /entry 1 \('global='\): must be name=taskQueue/],
+  ['global,', /entry 2 \(''\): the cluster name must be a DNS label/],
+])('%s is refused, naming the entry and what is wrong', (spec, message) => {
+  expect(() => parseClusterRegistry(spec)).toThrow(message);
+});
