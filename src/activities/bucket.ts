@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { BucketConfig } from '../request/objstore';
 import { S3Client, S3Error, type S3FailureKind } from '../s3/client';
+import { checkpoint } from './heartbeat';
 
 type S3BucketConfig = Extract<BucketConfig, { type: 'S3' }>;
 
@@ -10,7 +11,7 @@ export interface BucketCheck {
   summary: string;
 }
 
-/** Error types of a failed bucket check; each is final until the operator changes something. */
+/** Error types of a failed bucket check. */
 export const BUCKET_FAILURE_TYPES: Record<S3FailureKind, string> = {
   credentials: 'BucketCredentialsRejected',
   'no-such-bucket': 'BucketNotFound',
@@ -18,6 +19,13 @@ export const BUCKET_FAILURE_TYPES: Record<S3FailureKind, string> = {
   'access-denied': 'BucketAccessDenied',
   other: 'BucketCheckFailed',
 };
+
+/**
+ * An endpoint that cannot be reached may be reachable on the step's next
+ * attempt (a network blip, a server restarting); every other answer stays
+ * the same until the operator changes something.
+ */
+const RETRYABLE_KINDS: ReadonlySet<S3FailureKind> = new Set(['unreachable']);
 
 /** The S3 client Thanos's own would be: same endpoint, addressing, signature and list version. */
 export function s3ClientFor(config: S3BucketConfig['config']): S3Client {
@@ -38,10 +46,51 @@ export function s3ClientFor(config: S3BucketConfig['config']): S3Client {
 }
 
 /**
+ * The probe's key under the configured prefix: one per workflow, so that a
+ * later attempt overwrites (and deletes) what an attempt cut off by the
+ * network left, and a concurrent install never touches it.
+ */
+function probeKey(dir: string): string {
+  const { workflowExecution, activityId } = Context.current().info;
+  const owner = workflowExecution?.workflowId ?? activityId;
+  return `${dir}thanos-installer-probe-${createHash('sha256').update(owner).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Writes the probe object and reads it back, then deletes it on every path
+ * (a failed read, a cancellation): the delete's own failure is reported only
+ * if nothing failed before it.
+ */
+async function writeReadDelete(client: S3Client, key: string): Promise<void> {
+  const body = Buffer.from(`written by the TKE Thanos installer to check that Thanos can use this bucket; safe to delete\n`);
+  let failure: unknown;
+  try {
+    checkpoint('writing the probe object');
+    await client.putObject(key, body);
+    checkpoint('reading the probe object back');
+    const read = await client.getObject(key);
+    if (!read.equals(body)) {
+      throw new S3Error('other', 'ProbeMismatch', `the probe object '${key}' read back differs from what was written`);
+    }
+    checkpoint('deleting the probe object');
+  } catch (err) {
+    failure = err;
+  }
+  try {
+    await client.deleteObject(key);
+  } catch (err) {
+    if (failure === undefined) throw err;
+    log.warn(`the probe object '${key}' may be left in the bucket: ${(err as Error).message}`);
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/**
  * Lists the bucket, then writes, reads back and deletes a small probe object
  * under the configured prefix, exactly as Thanos will address it. Wrong
- * credentials, a missing bucket and an unreachable endpoint each fail with
- * their own non-retryable error; no credential is ever part of a message.
+ * credentials, a missing bucket or a refused request fail for good, each with
+ * its own error type; an unreachable endpoint fails so that the step is tried
+ * again. No credential is ever part of a message.
  */
 async function probeS3(bucketConfig: S3BucketConfig): Promise<BucketCheck> {
   const { config } = bucketConfig;
@@ -49,20 +98,14 @@ async function probeS3(bucketConfig: S3BucketConfig): Promise<BucketCheck> {
     return { checked: false, summary: 'not checked: aws_sdk_auth takes credentials from the pods\' environment, which the installer does not have' };
   }
   const client = s3ClientFor(config);
-  const prefix = bucketConfig.prefix ? `${bucketConfig.prefix.replace(/\/+$/, '')}/` : '';
-  const key = `${prefix}thanos-installer-probe-${randomBytes(6).toString('hex')}`;
-  const body = Buffer.from(`written by the TKE Thanos installer at ${new Date().toISOString()}\n`);
+  const dir = bucketConfig.prefix ? `${bucketConfig.prefix.replace(/\/+$/, '')}/` : '';
   try {
-    await client.listObjects(prefix, 1);
-    await client.putObject(key, body);
-    const read = await client.getObject(key);
-    if (!read.equals(body)) {
-      throw new S3Error('other', 'ProbeMismatch', `the probe object '${key}' read back differs from what was written`);
-    }
-    await client.deleteObject(key);
+    checkpoint('listing the bucket');
+    await client.listObjects(dir, 1);
+    await writeReadDelete(client, probeKey(dir));
   } catch (err) {
     if (err instanceof S3Error) {
-      throw ApplicationFailure.create({ message: err.message, type: BUCKET_FAILURE_TYPES[err.kind], nonRetryable: true });
+      throw ApplicationFailure.create({ message: err.message, type: BUCKET_FAILURE_TYPES[err.kind], nonRetryable: !RETRYABLE_KINDS.has(err.kind) });
     }
     throw err;
   }

@@ -1,7 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
-import { applyObjects } from '../kube/apply';
+import { applyObjects, type AppliedObject } from '../kube/apply';
 import type { ThanosSettings } from '../request/defaults';
 import { objectsOfGroup, type ObjectGroup } from '../render/groups';
+import { checkpoint } from './heartbeat';
 
 export interface AppliedObjects {
   /** `Kind/name: outcome` of every object, for the progress log. */
@@ -10,19 +11,26 @@ export interface AppliedObjects {
   changed: number;
 }
 
+function describe(results: AppliedObject<k8s.KubernetesObject>[]): AppliedObjects {
+  return {
+    objects: results.map((r) => `${r.object.kind}/${r.object.metadata?.name}: ${r.outcome}`),
+    changed: results.filter((r) => r.outcome !== 'unchanged').length,
+  };
+}
+
 /**
  * Server-side applies one group of Thanos objects under the installer's field
  * manager. Re-running converges on the same objects and never deletes or
- * recreates one, so data and NodePorts survive retries.
+ * recreates one, so data and NodePorts survive retries. A cancellation
+ * stops it before the next write, once the writes in flight have answered.
  */
 export function deployActivities(kc: k8s.KubeConfig) {
   return {
     async applyThanosObjects(settings: ThanosSettings, group: ObjectGroup): Promise<AppliedObjects> {
-      const results = await applyObjects(kc, objectsOfGroup(settings, group));
-      return {
-        objects: results.map((r) => `${r.object.kind}/${r.object.metadata?.name}: ${r.outcome}`),
-        changed: results.filter((r) => r.outcome !== 'unchanged').length,
-      };
+      const results = await applyObjects(kc, objectsOfGroup(settings, group), undefined, (appliedSoFar) =>
+        checkpoint(describe(appliedSoFar)),
+      );
+      return describe(results);
     },
   };
 }

@@ -1,6 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import { bucketActivities } from './bucket';
 import { deployActivities } from './deploy';
+import { asActivityFailure } from './failures';
+import { heartbeating } from './heartbeat';
 import { preflightActivities } from './preflight';
 import { readinessActivities } from './readiness';
 import { removalActivities } from './remove';
@@ -13,9 +15,26 @@ export interface ActivityDeps {
   kc: k8s.KubeConfig;
 }
 
+/**
+ * Every activity runs heartbeating (so that a cancellation reaches it while
+ * it waits) and fails in terms Temporal and the operator act on (see
+ * asActivityFailure).
+ */
+function supervised<A extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: A): A {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, activity]) => [
+      name,
+      (...args: never[]) =>
+        heartbeating(() => activity(...args)).catch((err: unknown) => {
+          throw asActivityFailure(err);
+        }),
+    ]),
+  ) as A;
+}
+
 /** All activities, bound to their dependencies. Workflows import only this type. */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return supervised({
     ...workerInfoActivities(deps.kc),
     ...bucketActivities(),
     ...preflightActivities(deps.kc),
@@ -24,7 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     ...tkeConfigActivities(deps.kc),
     ...removalActivities(deps.kc),
     ...verifyActivities(deps.kc),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

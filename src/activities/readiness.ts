@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { podReasons, rolloutStatus, type WorkloadRef } from '../kube/wait';
 import type { ThanosSettings } from '../request/defaults';
 import { thanosWorkloads } from '../render/groups';
+import { checkpoint } from './heartbeat';
 
 /** How often readiness is checked: often enough to add little to an install's time. */
 const POLL_INTERVAL_MS = 250;
@@ -17,8 +18,8 @@ export interface ComponentReadiness {
 /**
  * Waits until every Thanos workload has rolled out, heartbeating each
  * component's status (so the Web UI shows it, and a new worker can take over
- * the wait). On timeout it fails naming each component still not ready and
- * its pods' reasons.
+ * the wait); a cancellation stops it at the next look. On timeout it fails
+ * naming each component still not ready and its pods' reasons.
  */
 export function readinessActivities(kc: k8s.KubeConfig) {
   return {
@@ -32,7 +33,7 @@ export function readinessActivities(kc: k8s.KubeConfig) {
           const status = await rolloutStatus(kc, { kind: w.kind, namespace: settings.namespace, name: w.name });
           statuses.push({ component: w.component, ready: status.done, message: status.message });
         }
-        ctx.heartbeat(statuses);
+        checkpoint(statuses);
         const pending = workloads.filter((_, i) => !statuses[i]?.ready);
         if (pending.length === 0) return statuses;
         if (Date.now() > deadline) {

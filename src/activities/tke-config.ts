@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { heartbeat } from '@temporalio/activity';
 import { isAlreadyExists, isNotFound, patchPodTemplateAnnotations } from '../kube/patch';
 import { editConfigMapData, editSecretData } from '../kube/precondition';
 import { waitForRollouts } from '../kube/wait';
 import { applyTkeConfigEdit, type TkeConfigEdit, type TkeConfigTarget } from '../render/tke';
+import { checkpoint } from './heartbeat';
 import {
   newBackupData,
   recordWritten,
@@ -124,6 +124,7 @@ async function rollConsumers(
       result.unchanged.push(deployment);
       continue;
     }
+    checkpoint(result);
     await patchPodTemplateAnnotations(kc, namespace, deployment, { [CONFIG_HASH_ANNOTATION]: wanted });
     result.restarted.push(deployment);
   }
@@ -131,7 +132,7 @@ async function rollConsumers(
     kc,
     consumers.map((c) => ({ kind: 'Deployment' as const, namespace, name: c.deployment })),
     timeoutSeconds * 1000,
-    () => heartbeat(),
+    (statuses) => checkpoint([...statuses.values()].map((s) => s.message)),
   );
   return result;
 }
@@ -156,6 +157,7 @@ export function tkeConfigActivities(kc: k8s.KubeConfig) {
       await backUpOriginals(kc, namespace, edits);
       const changed: string[] = [];
       for (const configMap of new Set(edits.map((e) => e.configMap))) {
+        checkpoint({ changed });
         const written = await editConfigMapData(
           kc,
           namespace,

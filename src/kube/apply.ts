@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { naming } from './errors';
 
 /** The one field manager every change of the installer is made under. */
 export const FIELD_MANAGER = 'tke-thanos-installer';
@@ -10,6 +11,12 @@ export interface AppliedObject<T extends k8s.KubernetesObject> {
   outcome: ApplyOutcome;
 }
 
+/** `Kind namespace/name` of an object, as errors and logs name it. */
+export function objectRef(object: k8s.KubernetesObject): string {
+  const { namespace, name } = object.metadata ?? {};
+  return `${object.kind} ${namespace ? `${namespace}/` : ''}${name}`;
+}
+
 /**
  * Server-side applies the objects, concurrently: callers pass objects that do
  * not depend on each other (apply dependencies in separate calls). Applying
@@ -18,30 +25,44 @@ export interface AppliedObject<T extends k8s.KubernetesObject> {
  * overridden (force), as `kubectl apply --server-side --force-conflicts`
  * does. Each object's outcome says whether the apply created, changed or left
  * it as it was.
+ *
+ * `beforeWrite` runs before each write with the objects applied so far; if it
+ * throws (a cancelled activity), no further write starts. The call returns or
+ * throws only once no write is in flight, so that whatever comes next (a
+ * rollback) never races one; a refused write fails naming its object.
  */
 export async function applyObjects<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   objects: T[],
   fieldManager = FIELD_MANAGER,
+  beforeWrite: (appliedSoFar: AppliedObject<T>[]) => void = () => {},
 ): Promise<AppliedObject<T>[]> {
   const client = k8s.KubernetesObjectApi.makeApiClient(kc);
-  return Promise.all(
+  const applied: AppliedObject<T>[] = [];
+  const settled = await Promise.allSettled(
     objects.map(async (object) => {
+      const named = naming(objectRef(object));
       let before: string | undefined;
       try {
         const live = await client.read(object as Parameters<typeof client.read>[0]);
         before = live.metadata?.resourceVersion;
       } catch (err) {
-        if ((err as { code?: number }).code !== 404) throw err;
+        if ((err as { code?: number }).code !== 404) named(err);
       }
-      const applied = await client.patch(
-        withEncodedSecretData(object), undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply,
-      );
-      const after = applied.metadata?.resourceVersion;
+      beforeWrite([...applied]);
+      const written = await client
+        .patch(withEncodedSecretData(object), undefined, undefined, fieldManager, true, k8s.PatchStrategy.ServerSideApply)
+        .catch(named);
+      const after = written.metadata?.resourceVersion;
       const outcome: ApplyOutcome = before === undefined ? 'created' : before === after ? 'unchanged' : 'changed';
-      return { object: applied, outcome };
+      const result = { object: written, outcome };
+      applied.push(result);
+      return result;
     }),
   );
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<AppliedObject<T>>).value);
 }
 
 /**

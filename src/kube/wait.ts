@@ -43,9 +43,19 @@ export async function podReasons(kc: k8s.KubeConfig, ref: WorkloadRef): Promise<
   });
 }
 
+/** Workloads that did not roll out in time; waiting longer would not tell more. */
+export class RolloutTimedOut extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RolloutTimedOut';
+  }
+}
+
 /**
- * Waits until every workload has rolled out. On timeout the error names each
- * workload still pending, what it waits for, and its pods' reasons.
+ * Waits until every workload has rolled out. On timeout it throws
+ * RolloutTimedOut naming each workload still pending, what it waits for, and
+ * its pods' reasons. `onProgress` runs after each look; it may throw to stop
+ * waiting (a cancelled activity).
  */
 export async function waitForRollouts(
   kc: k8s.KubeConfig,
@@ -68,7 +78,7 @@ export async function waitForRollouts(
         const reasons = await podReasons(kc, ref);
         details.push(`${statuses.get(key(ref))?.message}; pods: ${reasons.join(', ')}`);
       }
-      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s: ${details.join(' | ')}`);
+      throw new RolloutTimedOut(`timed out after ${Math.round(timeoutMs / 1000)}s: ${details.join(' | ')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -94,7 +94,12 @@ export class ProgressTracker {
         this.publish();
         return;
       } catch (err) {
-        if (isCancellation(err)) throw err;
+        if (isCancellation(err)) {
+          // The progress shows where the cancellation stopped the install (no command: replays as before).
+          failAttempt(step, Date.now(), 'cancelled', true);
+          this.publish();
+          throw err;
+        }
         const { message, retryable } = describeFailure(err);
         const final = !retryable || attempt >= policy.maxAttempts;
         failAttempt(step, Date.now(), message, final);

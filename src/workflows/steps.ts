@@ -23,6 +23,12 @@ export const INSTALL_STEPS = [
 export const STEP_PATCHES = {
   /** Installs started before the data-path check was added end after restarting the TKE components. */
   verifyDataPath: 'verify-data-path-step',
+  /**
+   * A cancelled workflow waits for its running activity to stop before it
+   * rolls back. Decided where a run schedules its first activity after the
+   * change: runs recorded before it went on at once.
+   */
+  waitForCancelledActivities: 'wait-for-cancelled-activities',
 } as const;
 
 /** `verifyThanos` checks an installed cluster with the install's last step. */
