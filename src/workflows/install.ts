@@ -32,7 +32,7 @@ import { currentInput, settingsOfV1Retry } from './input-v1';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { removalActions } from './removal';
 import { ProgressTracker, StepFailed, type StepAction } from './runner';
-import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES } from './steps';
+import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES, type InstallStepId } from './steps';
 import { verifyDataPathStep } from './verify';
 
 /** The steps this run of the workflow has: installs started before a step was added keep their list. */
@@ -42,7 +42,7 @@ function installSteps() {
 
 type Decision = { kind: 'retry'; settings?: ThanosSettings } | { kind: 'rollback'; request: RollbackRequest };
 
-function installActions(input: InstallInput, settings: () => ThanosSettings, progress: Progress): Record<string, StepAction> {
+function installActions(input: InstallInput, settings: () => ThanosSettings, progress: Progress): Record<InstallStepId, StepAction> {
   const readiness = input.readinessTimeoutSeconds;
   const rollout = input.rolloutTimeoutSeconds;
   const edits = () => tkeConfigEdits(thanosQueryAddress(settings().namespace), receiveRemoteWriteAddress(settings()));
@@ -107,6 +107,7 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
   upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
   // Set by the update handlers; an object so that TypeScript sees it change.
   const operator: { decision?: Decision } = {};
+  const decided = (): Decision | undefined => operator.decision;
 
   /**
    * The operator decides once per wait: the first accepted retry or rollback
@@ -216,7 +217,9 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
         if (!(err instanceof StepFailed)) throw err;
         operator.decision = undefined;
         await tracker.waitForOperator(err, () => operator.decision !== undefined, 'retry (optionally with corrected settings) or roll back');
-        const chosen = operator.decision as unknown as Decision;
+        // Read through a function: TypeScript does not see the update handler set it during the wait.
+        const chosen = decided();
+        if (chosen === undefined) throw new Error('the wait for the operator ended without a decision');
         if (chosen.kind === 'rollback') return await rollback(chosen.request);
         if (chosen.settings) {
           // Every step depends on the settings: run them all again (each is idempotent).

@@ -2,6 +2,7 @@ import type { RestoreResult } from '../activities/tke-config';
 import { tkeConfigTargets } from '../render/tke';
 import { activitiesFor } from './activities';
 import type { StepAction } from './runner';
+import type { RemovalStepId } from './steps';
 
 export interface RemovalOptions {
   namespace: string;
@@ -25,7 +26,7 @@ export function leftKeyNote(k: { configMap: string; key: string; reason: string 
 }
 
 /** The steps that take an install away: used by rollback and by uninstall. */
-export function removalActions(options: RemovalOptions): Record<string, StepAction> {
+export function removalActions(options: RemovalOptions): Record<RemovalStepId, StepAction> {
   const { namespace, rolloutTimeoutSeconds } = options;
   return {
     'restore-consumers': async () => {

@@ -28,6 +28,9 @@ export class StepFailed extends Error {
 /** What a step does; resolves to a one-line result for the progress log. */
 export type StepAction = () => Promise<string>;
 
+/** What each step of a list does: a list's producer returns one for every id it has, or does not compile. */
+export type StepActions = Partial<Record<StepId, StepAction>>;
+
 /** The operator-facing text of an activity failure, and whether retrying may help. */
 export function describeFailure(err: unknown): { message: string; retryable: boolean } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -65,7 +68,7 @@ export class ProgressTracker {
    */
   async runSteps(
     steps: StepProgress[],
-    actions: Record<string, StepAction>,
+    actions: StepActions,
     policies: Partial<Record<StepId, StepPolicy>> = {},
     skips: Partial<Record<StepId, string>> = {},
   ): Promise<void> {
@@ -77,7 +80,9 @@ export class ProgressTracker {
         this.publish();
         continue;
       }
-      await this.runStep(step, actions[step.id] as StepAction, policies[step.id] ?? DEFAULT_STEP_POLICY);
+      const action = actions[step.id];
+      if (action === undefined) throw new Error(`no action for step ${step.id}`);
+      await this.runStep(step, action, policies[step.id] ?? DEFAULT_STEP_POLICY);
     }
   }
 
@@ -117,7 +122,7 @@ export class ProgressTracker {
    */
   async runUntilDone(
     steps: StepProgress[],
-    actions: Record<string, StepAction>,
+    actions: StepActions,
     options: { phase: Phase; message: string; choices: string; retryRequested: () => boolean; clearRetry: () => void },
   ): Promise<void> {
     for (;;) {

@@ -9,7 +9,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixture';
 import type { ProgressDto } from '../../src/client/api-client';
-import { seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker, type SeedRequest } from '../support/install';
+import { objectVersions, type RunningWorker, seedRequest, type SeedRequest, startWorkerAndClient, tkeNamespace } from '../support/install';
 import { startApi, type RunningApi } from '../support/api';
 import { testGround } from '../support/testground';
 import type { Payload } from '@temporalio/common';
@@ -244,19 +244,8 @@ describe('bad requests', () => {
     before = await namespaceObjects();
   });
 
-  /** Every object of the test's namespace with its resourceVersion. */
   let before: string[];
-  const namespaceObjects = async (): Promise<string[]> => {
-    const lists = await Promise.all([
-      core.listNamespacedConfigMap({ namespace }),
-      core.listNamespacedSecret({ namespace }),
-      core.listNamespacedService({ namespace }),
-      apps.listNamespacedStatefulSet({ namespace }),
-      apps.listNamespacedDeployment({ namespace }),
-    ]);
-    return lists.flatMap((l, i) => l.items.map((o) => `${i} ${o.metadata?.name} ${o.metadata?.resourceVersion}`)).sort();
-  };
-  afterAll(async () => server?.app.close());
+  const namespaceObjects = () => objectVersions(kc, namespace);
 
   const thanosOf = (r: SeedRequest) => r.config.monitor.thanos;
   const bucketOf = (r: SeedRequest) => thanosOf(r).bucketConfig as { type: string; config: Record<string, unknown>; prefix?: unknown };

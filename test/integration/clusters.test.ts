@@ -21,7 +21,7 @@ import { installTkeFixture } from '../../src/testground/tke-fixture';
 import { progressQuery, workflowIdFor } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
 import { eventually } from '../support/eventually';
-import { connectTestClient, seedRequest } from '../support/install';
+import { connectTestClient, objectVersions, seedRequest } from '../support/install';
 import { startSecondGround, testGround } from '../support/testground';
 
 jest.setTimeout(240_000);
@@ -65,19 +65,7 @@ async function until(cluster: string, done: (p: ProgressDto) => boolean): Promis
   }, 180_000);
 }
 
-/** Every object of the test namespace with its resourceVersion: what "untouched" is measured by. */
-async function objectsOf(kc: k8s.KubeConfig): Promise<string[]> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const lists = await Promise.all([
-    core.listNamespacedConfigMap({ namespace }),
-    core.listNamespacedSecret({ namespace }),
-    core.listNamespacedService({ namespace }),
-    apps.listNamespacedStatefulSet({ namespace }),
-    apps.listNamespacedDeployment({ namespace }),
-  ]);
-  return lists.flatMap((l, i) => l.items.map((o) => `${i} ${o.metadata?.name} ${o.metadata?.resourceVersion}`)).sort();
-}
+const objectsOf = (kc: k8s.KubeConfig) => objectVersions(kc, namespace);
 
 async function thanosStatefulSets(kc: k8s.KubeConfig): Promise<string[]> {
   const list = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedStatefulSet({ namespace });

@@ -22,7 +22,7 @@ import { progressQuery } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
 import { activityRuns, type ActivityRun } from '../support/history';
 import { startHoldingRelay, type HoldingRelay } from '../support/holding-relay';
-import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
+import { installInputFor, nodePorts, ownedNamespaces, type RunningWorker, seedRequest, startWorkerAndClient } from '../support/install';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(180_000);
@@ -35,7 +35,7 @@ const SETTLE_MS = 5_000;
 let env: RunningWorker;
 const relays: HoldingRelay[] = [];
 const workers: (() => Promise<void>)[] = [];
-const namespaces: string[] = [];
+const namespaces = ownedNamespaces(kc);
 
 beforeAll(async () => {
   env = await startWorkerAndClient(coordinates, 'cancellation');
@@ -45,17 +45,9 @@ afterAll(async () => {
   for (const relay of relays) await relay.close();
   for (const stop of workers) await stop();
   await env?.stop();
-  // A reused test ground keeps no install of these tests, nor the NodePorts they claimed.
-  for (const name of namespaces) await core.deleteNamespace({ name });
+  await namespaces.deleteAll();
 });
 
-async function ownNamespace(prefix: string): Promise<string> {
-  const namespace = await tkeNamespace(kc, prefix);
-  namespaces.push(namespace);
-  return namespace;
-}
-
-const nodePorts = (base: number) => ({ receiveGrpc: base, receiveHttp: base + 1, receiveRemoteWrite: base + 2 });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A worker of its own whose every Kubernetes request goes through `relay` (a kubeconfig without credentials: the relay adds them). */
@@ -124,7 +116,7 @@ async function expectTkeAsBefore(namespace: string): Promise<void> {
 }
 
 test('cancelled while Receive is being applied: the rollback waits for the apply to stop, and leaves nothing behind', async () => {
-  const namespace = await ownNamespace('cancel-deploy');
+  const namespace = await namespaces.create('cancel-deploy');
   const server = kc.getCurrentCluster()?.server as string;
   const tls: RequestOptions = {};
   await kc.applyToHTTPSOptions(tls);
@@ -172,7 +164,7 @@ test('cancelled while Receive is being applied: the rollback waits for the apply
 });
 
 test('cancelled while the bucket check reads its probe back: the probe object is deleted before the rollback starts', async () => {
-  const namespace = await ownNamespace('cancel-bucket');
+  const namespace = await namespaces.create('cancel-bucket');
   const relay = await startHoldingRelay({
     target: `http://${coordinates.s3.endpoint}`,
     hold: (method, path) => method === 'GET' && path.includes('/thanos-installer-probe-'),

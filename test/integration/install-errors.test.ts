@@ -14,7 +14,7 @@ import { installThanos } from '../../src/workflows';
 import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
 import type { Progress, StepProgress } from '../../src/workflows/progress';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '../../src/workflows/steps';
-import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
+import { installInputFor, nodePorts, ownedNamespaces, type RunningWorker, seedRequest, startWorkerAndClient } from '../support/install';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(180_000);
@@ -23,24 +23,16 @@ const { coordinates, kc } = testGround();
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 let env: RunningWorker;
-const namespaces: string[] = [];
+const namespaces = ownedNamespaces(kc);
 
 beforeAll(async () => {
   env = await startWorkerAndClient(coordinates, 'errors');
 });
 afterAll(async () => {
   await env?.stop();
-  // A reused test ground keeps no install of these tests, nor the NodePorts they claimed.
-  for (const name of namespaces) await core.deleteNamespace({ name });
+  await namespaces.deleteAll();
 });
 
-async function ownNamespace(prefix: string): Promise<string> {
-  const namespace = await tkeNamespace(kc, prefix);
-  namespaces.push(namespace);
-  return namespace;
-}
-
-const nodePorts = (base: number) => ({ receiveGrpc: base, receiveHttp: base + 1, receiveRemoteWrite: base + 2 });
 
 async function waitFor(
   handle: WorkflowHandle<typeof installThanos>,
@@ -75,7 +67,7 @@ async function install(prefix: string, edit: Parameters<typeof seedRequest>[1], 
 }
 
 test('a write the API server refuses (403, over a ResourceQuota) goes to the operator at once, naming the object and the server\'s words; retry after the fix finishes', async () => {
-  const namespace = await ownNamespace('quota');
+  const namespace = await namespaces.create('quota');
   await core.createNamespacedResourceQuota({
     namespace,
     body: { metadata: { name: 'no-nodeports' }, spec: { hard: { 'services.nodeports': '0' } } },
@@ -105,7 +97,7 @@ test('a write the API server refuses (403, over a ResourceQuota) goes to the ope
 });
 
 test('a TKE component whose new pods never become ready: the rollout timeout goes to the operator at once, naming it; retry after the fix finishes', async () => {
-  const namespace = await ownNamespace('rollout');
+  const namespace = await namespaces.create('rollout');
   const setImage = (image: string) =>
     apps.patchNamespacedDeployment(
       { name: 'tke-monitor-controller', namespace, body: { spec: { template: { spec: { containers: [{ name: 'tke-monitor-controller', image }] } } } } },
@@ -132,7 +124,7 @@ test('a TKE component whose new pods never become ready: the rollout timeout goe
 });
 
 test('an unreachable bucket endpoint is tried again with back-off before it goes to the operator', async () => {
-  const namespace = await ownNamespace('unreachable');
+  const namespace = await namespaces.create('unreachable');
   // A loopback port nobody listens on: connections are refused.
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

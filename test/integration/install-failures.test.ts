@@ -11,7 +11,7 @@ import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixt
 import { installThanos } from '../../src/workflows';
 import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
 import type { Progress } from '../../src/workflows/progress';
-import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
+import { installInputFor, nodePorts, type RunningWorker, seedRequest, startWorkerAndClient, tkeNamespace } from '../support/install';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(180_000);
@@ -35,9 +35,6 @@ async function waitForPhase(handle: WorkflowHandle<typeof installThanos>, phase:
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-
-/** Each test owns NodePorts of its own, so that a failed test cannot block the next. */
-const nodePorts = (base: number) => ({ receiveGrpc: base, receiveHttp: base + 1, receiveRemoteWrite: base + 2 });
 
 describe('wrong bucket credentials', () => {
   const WRONG_SECRET = 'not-the-minio-secret-0';

@@ -85,3 +85,38 @@ export async function startWorkerAndClient(c: TestGroundCoordinates, name: strin
     },
   };
 }
+
+/** Three NodePorts from `base` on: each test owns its own, so that a failed test cannot block the next. */
+export const nodePorts = (base: number) => ({ receiveGrpc: base, receiveHttp: base + 1, receiveRemoteWrite: base + 2 });
+
+/** Every object of a namespace with its resourceVersion: what "untouched" is measured by. */
+export async function objectVersions(kc: k8s.KubeConfig, namespace: string): Promise<string[]> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const lists = await Promise.all([
+    core.listNamespacedConfigMap({ namespace }),
+    core.listNamespacedSecret({ namespace }),
+    core.listNamespacedService({ namespace }),
+    apps.listNamespacedStatefulSet({ namespace }),
+    apps.listNamespacedDeployment({ namespace }),
+  ]);
+  return lists.flatMap((l, i) => l.items.map((o) => `${i} ${o.metadata?.name} ${o.metadata?.resourceVersion}`)).sort();
+}
+
+/**
+ * TKE namespaces a test file makes, deleted when it ends: a reused test
+ * ground then keeps none of its installs, nor the NodePorts they claimed.
+ */
+export function ownedNamespaces(kc: k8s.KubeConfig) {
+  const names: string[] = [];
+  return {
+    async create(prefix: string): Promise<string> {
+      const namespace = await tkeNamespace(kc, prefix);
+      names.push(namespace);
+      return namespace;
+    },
+    async deleteAll(): Promise<void> {
+      for (const name of names) await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name });
+    },
+  };
+}
