@@ -1,12 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { podReasons, rolloutStatus, type WorkloadRef } from '../kube/wait';
+import type { RolloutStatus } from '../kube/rollout';
+import { RolloutTimedOut, waitForRollouts, type WorkloadRef } from '../kube/wait';
 import type { ThanosSettings } from '../request/defaults';
 import { thanosWorkloads } from '../render/groups';
 import { checkpoint } from './heartbeat';
-
-/** How often readiness is checked: often enough to add little to an install's time. */
-const POLL_INTERVAL_MS = 250;
 
 /** One component's readiness, as heartbeated and as reported. */
 export interface ComponentReadiness {
@@ -26,31 +24,30 @@ export function readinessActivities(kc: k8s.KubeConfig) {
     async waitForThanosReady(settings: ThanosSettings, timeoutSeconds: number): Promise<ComponentReadiness[]> {
       const ctx = Context.current();
       const workloads = thanosWorkloads(settings);
-      const deadline = Date.now() + timeoutSeconds * 1000;
-      for (;;) {
-        const statuses: ComponentReadiness[] = [];
-        for (const w of workloads) {
-          const status = await rolloutStatus(kc, { kind: w.kind, namespace: settings.namespace, name: w.name });
-          statuses.push({ component: w.component, ready: status.done, message: status.message });
-        }
-        checkpoint(statuses);
-        const pending = workloads.filter((_, i) => !statuses[i]?.ready);
-        if (pending.length === 0) return statuses;
-        if (Date.now() > deadline) {
-          const details: string[] = [];
-          for (const w of pending) {
-            const ref: WorkloadRef = { kind: w.kind, namespace: settings.namespace, name: w.name };
-            const status = statuses[workloads.indexOf(w)];
-            details.push(`${w.component} is not ready (${status?.message}); pods: ${(await podReasons(kc, ref)).join(', ')}`);
-          }
-          throw ApplicationFailure.create({
-            type: 'ComponentsNotReady',
-            nonRetryable: true,
-            message: `after ${timeoutSeconds}s, ${details.join(' | ')}`,
-            details: [statuses],
-          });
-        }
-        await ctx.sleep(POLL_INTERVAL_MS);
+      const refs: WorkloadRef[] = workloads.map((w) => ({ kind: w.kind, namespace: settings.namespace, name: w.name }));
+      const readiness = (statuses: RolloutStatus[]): ComponentReadiness[] =>
+        workloads.map((w, i) => ({ component: w.component, ready: statuses[i]?.done ?? false, message: statuses[i]?.message ?? '' }));
+      let last: ComponentReadiness[] = [];
+      try {
+        const statuses = await waitForRollouts(kc, refs, timeoutSeconds * 1000, {
+          onProgress: (statuses) => {
+            last = readiness(statuses);
+            checkpoint(last);
+          },
+          sleep: (ms) => ctx.sleep(ms),
+        });
+        return readiness(statuses);
+      } catch (err) {
+        if (!(err instanceof RolloutTimedOut)) throw err;
+        const details = err.pending.map(
+          (p) => `${workloads[refs.indexOf(p.ref)]?.component} is not ready (${p.status.message}); pods: ${p.pods.join(', ')}`,
+        );
+        throw ApplicationFailure.create({
+          type: 'ComponentsNotReady',
+          nonRetryable: true,
+          message: `after ${timeoutSeconds}s, ${details.join(' | ')}`,
+          details: [last],
+        });
       }
     },
   };

@@ -132,7 +132,7 @@ async function rollConsumers(
     kc,
     consumers.map((c) => ({ kind: 'Deployment' as const, namespace, name: c.deployment })),
     timeoutSeconds * 1000,
-    (statuses) => checkpoint([...statuses.values()].map((s) => s.message)),
+    { onProgress: (statuses) => checkpoint(statuses.map((s) => s.message)) },
   );
   return result;
 }

@@ -2,7 +2,7 @@
  * tke-installer's progress answer, `{status, data}`, from an install's
  * progress: pure, so the API and its tests agree on every mapping.
  */
-import type { Progress, StepProgress } from '../workflows/progress';
+import { stepLine, type Progress, type StepProgress } from '../workflows/progress';
 
 /** tke-installer's statuses. */
 export type InstallerStatus = 'Unknown' | 'Doing' | 'Retrying' | 'Success' | 'Failed';
@@ -25,7 +25,8 @@ export function installerStatus(progress: Progress): InstallerStatus {
   }
 }
 
-const MARK: Record<StepProgress['state'], string> = {
+/** Plain-text marks, as tke-installer's own log shows steps. */
+const TEXT_MARKS: Record<StepProgress['state'], string> = {
   pending: '[ ]',
   running: '[>]',
   retrying: '[~]',
@@ -34,17 +35,13 @@ const MARK: Record<StepProgress['state'], string> = {
   skipped: '[-]',
 };
 
-function stepLine(step: StepProgress): string {
-  const detail = step.lastError ?? step.result;
-  const attempts = step.attempts > 1 ? ` (attempt ${step.attempts})` : '';
-  return `${MARK[step.state]} ${step.title}${attempts}${detail ? `: ${detail}` : ''}`;
-}
+const textLine = (step: StepProgress): string => stepLine(step, TEXT_MARKS);
 
 /** The human-readable log tke-installer serves as `data`: one line per step, then the notes. */
 export function progressLog(progress: Progress): string {
   const lines = [`${progress.kind} of Thanos on cluster ${progress.clusterName}: ${progress.phase}: ${progress.message}`];
-  lines.push(...progress.steps.map(stepLine));
-  if (progress.rollbackSteps.length > 0) lines.push('rollback:', ...progress.rollbackSteps.map(stepLine));
+  lines.push(...progress.steps.map(textLine));
+  if (progress.rollbackSteps.length > 0) lines.push('rollback:', ...progress.rollbackSteps.map(textLine));
   lines.push(...progress.notes.map((note) => `note: ${note}`));
   return lines.join('\n');
 }

@@ -1,8 +1,8 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { ApiAnswer, ProgressDto, StepDto } from '../client/api-client';
+import { stepLine } from '../workflows/progress';
 import type { CliIo } from './io';
 
-const MARK: Record<string, string> = { succeeded: '✓', failed: '✗', retrying: '↻', running: '▶' };
 
 /**
  * Follows a progress (an install's, a removal's or a data-path check's, as
@@ -34,10 +34,7 @@ export async function followProgress(
         const key = `${step.state}/${step.attempts}`;
         if (seen.get(step.id) === key || step.state === 'pending') continue;
         seen.set(step.id, key);
-        if (step.state !== 'running' || step.attempts > 1) {
-          const detail = step.lastError ?? step.result;
-          print(`${MARK[step.state] ?? '·'} ${step.title}${step.attempts > 1 ? ` (attempt ${step.attempts})` : ''}${detail ? `: ${detail}` : ''}`);
-        }
+        if (step.state !== 'running' || step.attempts > 1) print(stepLine(step));
       }
       const current = steps.find((s) => s.state === 'running' || s.state === 'retrying');
       bar?.update(steps.filter((s) => s.state === 'succeeded').length, { status: progress.status, step: current?.title ?? progress.phase ?? '' });

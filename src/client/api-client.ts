@@ -2,6 +2,8 @@
  * A client of the installer's HTTP API, shared by the CLI, the demo and the
  * tests.
  */
+import type { StepState } from '../workflows/progress';
+
 export interface FieldErrorDto {
   path: string;
   message: string;
@@ -15,7 +17,7 @@ export interface ApiAnswer<T = object> {
 export interface StepDto {
   id: string;
   title: string;
-  state: string;
+  state: StepState;
   attempts: number;
   startedAt?: number;
   finishedAt?: number;

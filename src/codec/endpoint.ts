@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import cors from '@fastify/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
@@ -108,7 +110,12 @@ export const CODEC_PATH = '/codec';
 
 /** A standalone codec server, serving the routes under CODEC_PATH. */
 export async function buildCodecServer(options: CodecServerOptions): Promise<FastifyInstance> {
-  const app = (options.tls ? Fastify({ logger: false, https: options.tls }) : Fastify({ logger: false })) as unknown as FastifyInstance;
+  const { tls } = options;
+  const app = Fastify({
+    logger: false,
+    // An https.Server is an http.Server to Fastify: one instance type either way.
+    serverFactory: (handler) => (tls ? createHttpsServer(tls, handler) : createHttpServer(handler)),
+  });
   await app.register(cors, {
     origin: options.uiOrigins,
     methods: ['POST'],

@@ -76,6 +76,8 @@ function withEncodedSecretData<T extends k8s.KubernetesObject>(object: T): T {
   const encoded = Object.fromEntries(
     Object.entries(secret.stringData).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]),
   );
-  const { stringData: _written, ...rest } = secret;
-  return { ...rest, data: { ...secret.data, ...encoded } } as unknown as T;
+  const applied = structuredClone(object) as T & k8s.V1Secret;
+  applied.data = { ...secret.data, ...encoded };
+  delete applied.stringData;
+  return applied;
 }

@@ -43,43 +43,60 @@ export async function podReasons(kc: k8s.KubeConfig, ref: WorkloadRef): Promise<
   });
 }
 
+/** How often rollouts are looked at: often enough to add little to an install's time. */
+const POLL_INTERVAL_MS = 250;
+
+/** A workload still not rolled out when the wait ended, with its pods' reasons. */
+export interface PendingWorkload {
+  ref: WorkloadRef;
+  status: RolloutStatus;
+  pods: string[];
+}
+
 /** Workloads that did not roll out in time; waiting longer would not tell more. */
 export class RolloutTimedOut extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    readonly timeoutMs: number,
+    readonly pending: PendingWorkload[],
+  ) {
+    super(`timed out after ${Math.round(timeoutMs / 1000)}s: ${pending.map((p) => `${p.status.message}; pods: ${p.pods.join(', ')}`).join(' | ')}`);
     this.name = 'RolloutTimedOut';
   }
 }
 
+export interface RolloutWaitOptions {
+  /** Runs after each look with every workload's status, in the order given; may throw to stop waiting. */
+  onProgress?: (statuses: RolloutStatus[]) => void;
+  /** How to pause between looks (an activity's sleep ends early when it is cancelled). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /**
  * Waits until every workload has rolled out. On timeout it throws
- * RolloutTimedOut naming each workload still pending, what it waits for, and
- * its pods' reasons. `onProgress` runs after each look; it may throw to stop
- * waiting (a cancelled activity).
+ * RolloutTimedOut with each workload still pending, what it waits for, and
+ * its pods' reasons.
  */
 export async function waitForRollouts(
   kc: k8s.KubeConfig,
   refs: WorkloadRef[],
   timeoutMs: number,
-  onProgress?: (statuses: Map<string, RolloutStatus>) => void,
-): Promise<void> {
+  options: RolloutWaitOptions = {},
+): Promise<RolloutStatus[]> {
   const deadline = Date.now() + timeoutMs;
-  const key = (r: WorkloadRef): string => `${r.kind}/${r.namespace}/${r.name}`;
-  let pending = refs;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (;;) {
-    const statuses = new Map<string, RolloutStatus>();
-    for (const ref of refs) statuses.set(key(ref), await rolloutStatus(kc, ref));
-    onProgress?.(statuses);
-    pending = refs.filter((r) => !statuses.get(key(r))?.done);
-    if (pending.length === 0) return;
+    const statuses: RolloutStatus[] = [];
+    for (const ref of refs) statuses.push(await rolloutStatus(kc, ref));
+    options.onProgress?.(statuses);
+    if (statuses.every((s) => s.done)) return statuses;
     if (Date.now() > deadline) {
-      const details: string[] = [];
-      for (const ref of pending) {
-        const reasons = await podReasons(kc, ref);
-        details.push(`${statuses.get(key(ref))?.message}; pods: ${reasons.join(', ')}`);
+      const pending: PendingWorkload[] = [];
+      for (const [i, ref] of refs.entries()) {
+        const status = statuses[i] as RolloutStatus;
+        if (!status.done) pending.push({ ref, status, pods: await podReasons(kc, ref) });
       }
-      throw new RolloutTimedOut(`timed out after ${Math.round(timeoutMs / 1000)}s: ${details.join(' | ')}`);
+      throw new RolloutTimedOut(timeoutMs, pending);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(POLL_INTERVAL_MS);
   }
 }

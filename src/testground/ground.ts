@@ -77,16 +77,18 @@ export interface RunningTestGround {
 }
 
 /**
- * The values of parts started side by side; if any failed, one error that
- * names every failed part with its reason.
+ * Parts started side by side: if any failed, one error that names every
+ * failed part with its reason.
  */
-function allStarted<T extends readonly unknown[]>(
-  parts: { [K in keyof T]: [string, PromiseSettledResult<T[K]>] },
-): T {
-  const failed = parts.filter(([, r]) => r.status === 'rejected')
-    .map(([name, r]) => `${name}: ${((r as PromiseRejectedResult).reason as Error).message}`);
+function throwIfAnyFailed(parts: [string, PromiseSettledResult<unknown>][]): void {
+  const failed = parts.flatMap(([name, r]) => (r.status === 'rejected' ? [`${name}: ${(r.reason as Error).message}`] : []));
   if (failed.length > 0) throw new Error(failed.join('\n\n'));
-  return parts.map(([, r]) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** The value of a part that throwIfAnyFailed found started. */
+function startedValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 /**
@@ -137,9 +139,10 @@ export async function startTestGround(): Promise<RunningTestGround> {
         return t;
       }),
       (async () => {
-        const [cp, containerd] = allStarted(await Promise.allSettled([controlPlane, containerRuntime]).then(
-          ([a, b]) => [['control plane', a], ['containerd', b]] as const,
-        ));
+        const [cpResult, containerdResult] = await Promise.allSettled([controlPlane, containerRuntime]);
+        throwIfAnyFailed([['control plane', cpResult], ['containerd', containerdResult]]);
+        const cp = startedValue(cpResult);
+        const containerd = startedValue(containerdResult);
         groundProcesses.push(...cp.processes, containerd);
         groundProcesses.push(...(await joinRealNode(nodeOptions, { ...cp, server: cp.coordinates.server, kubeconfig: cp.coordinates.kubeconfig })));
         return cp.coordinates;
@@ -153,9 +156,10 @@ export async function startTestGround(): Promise<RunningTestGround> {
         return b;
       }),
     ]);
-    const [temporal, cluster, minio, business] = allStarted([
+    throwIfAnyFailed([
       ['Temporal dev server', settled[0]], ['Kubernetes and its real node', settled[1]], ['MinIO', settled[2]], ['business cluster', settled[3]],
     ]);
+    const [temporal, cluster, minio, business] = [startedValue(settled[0]), startedValue(settled[1]), startedValue(settled[2]), startedValue(settled[3])];
 
     const codec = await startCodecEndpoint(runDir, { codec: codecPort as number, identity: identityPort as number }, temporal.coordinates.uiUrl);
     codecServer = codec;

@@ -13,7 +13,7 @@ import { installNotes } from '../render';
 import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
 import { tkeConfigEdits } from '../render/tke';
 import { thanosQueryAddress } from '../render/tke/monitor-config';
-import { activitiesFor } from './activities';
+import { activitiesFor, waitingActivitiesFor } from './activities';
 import {
   INVALID_SETTINGS,
   NOT_WAITING,
@@ -30,8 +30,8 @@ import {
 } from './contracts';
 import { currentInput, settingsOfV1Retry } from './input-v1';
 import { newSteps, resetForRetry, type Progress } from './progress';
-import { removalActions } from './removal';
-import { ProgressTracker, StepFailed, type StepAction } from './runner';
+import { keysLeftLog, removalActions } from './removal';
+import { ProgressTracker, type StepAction } from './runner';
 import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES, type InstallStepId } from './steps';
 import { verifyDataPathStep } from './verify';
 
@@ -63,10 +63,7 @@ function installActions(input: InstallInput, settings: () => ThanosSettings, pro
         await activitiesFor('deploy-query-store-compact-rule').applyThanosObjects(settings(), 'query-store-compact-rule'),
       ),
     'wait-thanos-ready': async () => {
-      const statuses = await activitiesFor('wait-thanos-ready', {
-        startToCloseTimeout: `${readiness + 60}s`,
-        heartbeatTimeout: '15 seconds',
-      }).waitForThanosReady(settings(), readiness);
+      const statuses = await waitingActivitiesFor('wait-thanos-ready', readiness).waitForThanosReady(settings(), readiness);
       return statuses.map((s) => s.message).join('; ');
     },
     'reconfigure-consumers': async () => {
@@ -74,10 +71,7 @@ function installActions(input: InstallInput, settings: () => ThanosSettings, pro
       return changed.length > 0 ? `changed ${changed.join(', ')}` : 'already pointing at Thanos: nothing changed';
     },
     'restart-consumers': async () => {
-      const r = await activitiesFor('restart-consumers', {
-        startToCloseTimeout: `${rollout + 60}s`,
-        heartbeatTimeout: '15 seconds',
-      }).restartConsumers(settings().namespace, edits(), rollout);
+      const r = await waitingActivitiesFor('restart-consumers', rollout).restartConsumers(settings().namespace, edits(), rollout);
       return `restarted: ${r.restarted.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`;
     },
     'verify-data-path': () => verifyDataPathStep(settings()),
@@ -107,7 +101,6 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
   upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
   // Set by the update handlers; an object so that TypeScript sees it change.
   const operator: { decision?: Decision } = {};
-  const decided = (): Decision | undefined => operator.decision;
 
   /**
    * The operator decides once per wait: the first accepted retry or rollback
@@ -182,22 +175,23 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
 
   const rollback = async (request: RollbackRequest): Promise<InstallResult> => {
     progress.rollbackSteps = progress.rollbackSteps.length > 0 ? progress.rollbackSteps : newSteps(REMOVAL_STEPS);
+    const keysLeft = keysLeftLog(progress.notes);
     const actions = removalActions({
       namespace: settings.namespace,
       deleteVolumeClaims: request.deleteVolumeClaims ?? false,
       rolloutTimeoutSeconds: input.rolloutTimeoutSeconds,
-      note: (text) => progress.notes.push(text),
+      keyLeft: keysLeft.keyLeft,
     });
     await tracker.runUntilDone(progress.rollbackSteps, actions, {
       phase: 'RollingBack',
       message: 'rolling back',
       choices: 'retry the rollback',
-      retryRequested: () => operator.decision?.kind === 'retry',
-      clearRetry: () => {
+      decided: () => operator.decision?.kind === 'retry',
+      clearDecision: () => {
         operator.decision = undefined;
       },
     });
-    tracker.set('RolledBack', 'rolled back: TKE\'s original configuration is restored and Thanos is removed');
+    tracker.set('RolledBack', `rolled back: Thanos is removed and ${keysLeft.configuration()}`);
     // An accepted update answers before the workflow ends, never into a closed one.
     await condition(allHandlersFinished);
     return { phase: progress.phase, progress };
@@ -205,32 +199,35 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
 
   const actions = installActions(input, () => settings, progress);
   try {
-    for (;;) {
-      tracker.set('Running', 'installing');
-      try {
-        const skips = settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' } as const;
-        await tracker.runSteps(progress.steps, actions, {}, skips);
-        tracker.set('Succeeded', `Thanos is installed; tke-monitor reads ${thanosQueryAddress(settings.namespace)}`);
-        await condition(allHandlersFinished);
-        return { phase: progress.phase, progress, settings };
-      } catch (err) {
-        if (!(err instanceof StepFailed)) throw err;
+    let rollbackRequest: RollbackRequest | undefined;
+    const outcome = await tracker.runUntilDone(progress.steps, actions, {
+      phase: 'Running',
+      message: 'installing',
+      choices: 'retry (optionally with corrected settings) or roll back',
+      skips: () => (settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' }),
+      decided: () => operator.decision !== undefined,
+      clearDecision: () => {
         operator.decision = undefined;
-        await tracker.waitForOperator(err, () => operator.decision !== undefined, 'retry (optionally with corrected settings) or roll back');
-        // Read through a function: TypeScript does not see the update handler set it during the wait.
-        const chosen = decided();
-        if (chosen === undefined) throw new Error('the wait for the operator ended without a decision');
-        if (chosen.kind === 'rollback') return await rollback(chosen.request);
-        if (chosen.settings) {
+      },
+      afterDecision: () => {
+        const chosen = operator.decision;
+        if (chosen?.kind === 'rollback') {
+          rollbackRequest = chosen.request;
+          return 'stop';
+        }
+        if (chosen?.settings) {
           // Every step depends on the settings: run them all again (each is idempotent).
           settings = chosen.settings;
           progress.notes = installNotes(settings);
           for (const step of progress.steps) resetForRetry(step);
-        } else {
-          for (const step of progress.steps) if (step.state === 'failed') resetForRetry(step);
         }
-      }
-    }
+        return 'resume';
+      },
+    });
+    if (outcome === 'stopped') return await rollback(rollbackRequest ?? {});
+    tracker.set('Succeeded', `Thanos is installed; tke-monitor reads ${thanosQueryAddress(settings.namespace)}`);
+    await condition(allHandlersFinished);
+    return { phase: progress.phase, progress, settings };
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => rollback({}));

@@ -82,7 +82,8 @@ function duration(step: StepProgress, now: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-const STATE_MARK: Record<StepState, string> = {
+/** How a step's state shows in the Web UI and the CLI. */
+export const STEP_MARKS: Record<StepState, string> = {
   pending: '·',
   running: '▶',
   retrying: '↻',
@@ -91,13 +92,23 @@ const STATE_MARK: Record<StepState, string> = {
   skipped: '–',
 };
 
+/** One line for a step: its mark, its title, the attempt after the first, its result or last error. */
+export function stepLine(
+  step: Pick<StepProgress, 'state' | 'title' | 'attempts' | 'result' | 'lastError'>,
+  marks: Record<StepState, string> = STEP_MARKS,
+): string {
+  const detail = step.lastError ?? step.result;
+  const attempts = step.attempts > 1 ? ` (attempt ${step.attempts})` : '';
+  return `${marks[step.state]} ${step.title}${attempts}${detail ? `: ${detail}` : ''}`;
+}
+
 /** A Markdown table of the steps: the Web UI shows it as the workflow's current details. */
 export function stepTable(progress: Progress, now: number): string {
   const escape = (text: string | undefined): string => (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = (steps: StepProgress[]): string[] =>
     steps.map(
       (s) =>
-        `| ${STATE_MARK[s.state]} ${escape(s.title)} | ${s.state} | ${s.attempts} | ${duration(s, now)} | ${escape(s.lastError ?? s.result)} |`,
+        `| ${STEP_MARKS[s.state]} ${escape(s.title)} | ${s.state} | ${s.attempts} | ${duration(s, now)} | ${escape(s.lastError ?? s.result)} |`,
     );
   const header = ['| Step | State | Attempts | Time | Result or last error |', '|---|---|---|---|---|'];
   const sections = [`**${progress.phase}**: ${escape(progress.message)}`, '', ...header, ...rows(progress.steps)];

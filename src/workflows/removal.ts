@@ -1,6 +1,6 @@
 import type { RestoreResult } from '../activities/tke-config';
 import { tkeConfigTargets } from '../render/tke';
-import { activitiesFor } from './activities';
+import { activitiesFor, waitingActivitiesFor } from './activities';
 import type { StepAction } from './runner';
 import type { RemovalStepId } from './steps';
 
@@ -8,8 +8,8 @@ export interface RemovalOptions {
   namespace: string;
   deleteVolumeClaims: boolean;
   rolloutTimeoutSeconds: number;
-  /** Adds a line to the progress notes. */
-  note: (text: string) => void;
+  /** Reports a TKE key the restore left as it is, with what the operator must check. */
+  keyLeft: (note: string) => void;
 }
 
 /** The restore step's result line; results recorded by earlier releases name only the consumers. */
@@ -25,16 +25,32 @@ export function leftKeyNote(k: { configMap: string; key: string; reason: string 
   return `ConfigMap ${k.configMap} key ${k.key} was left as it is, not restored to its original: ${k.reason}. Make sure it no longer points at Thanos, which is removed.`;
 }
 
+/**
+ * Collects the keys a removal left, once each however often its restore
+ * step runs, and says how the removal ended for TKE's configuration.
+ */
+export function keysLeftLog(notes: string[]) {
+  const left = new Set<string>();
+  return {
+    keyLeft: (note: string): void => {
+      if (left.has(note)) return;
+      left.add(note);
+      notes.push(note);
+    },
+    configuration: (): string =>
+      left.size === 0
+        ? 'TKE\'s original configuration is restored'
+        : `TKE's original configuration is restored except ${left.size} key(s) changed since the install, left as they are (see the notes)`,
+  };
+}
+
 /** The steps that take an install away: used by rollback and by uninstall. */
 export function removalActions(options: RemovalOptions): Record<RemovalStepId, StepAction> {
   const { namespace, rolloutTimeoutSeconds } = options;
   return {
     'restore-consumers': async () => {
-      const r = await activitiesFor('restore-consumers', {
-        startToCloseTimeout: `${rolloutTimeoutSeconds + 60}s`,
-        heartbeatTimeout: '15 seconds',
-      }).restoreConsumers(namespace, tkeConfigTargets(), rolloutTimeoutSeconds);
-      for (const k of r.left ?? []) options.note(leftKeyNote(k));
+      const r = await waitingActivitiesFor('restore-consumers', rolloutTimeoutSeconds).restoreConsumers(namespace, tkeConfigTargets(), rolloutTimeoutSeconds);
+      for (const k of r.left ?? []) options.keyLeft(leftKeyNote(k));
       return restoreSummary(r);
     },
     'remove-thanos': async () => {

@@ -117,23 +117,35 @@ export class ProgressTracker {
   }
 
   /**
-   * Runs the steps until all have succeeded: after each final failure it
-   * waits for the operator's `retry` and resumes from the failed step.
+   * Runs the steps until all have succeeded. After each final failure it
+   * waits for the operator's decision; `afterDecision` acts on it and says
+   * whether to resume from the failed step or to stop (the caller then does
+   * what was decided instead).
    */
   async runUntilDone(
     steps: StepProgress[],
     actions: StepActions,
-    options: { phase: Phase; message: string; choices: string; retryRequested: () => boolean; clearRetry: () => void },
-  ): Promise<void> {
+    options: {
+      phase: Phase;
+      message: string;
+      choices: string;
+      decided: () => boolean;
+      clearDecision: () => void;
+      afterDecision?: () => 'resume' | 'stop';
+      /** Steps not to run this time, each with the reason shown for it. */
+      skips?: () => Partial<Record<StepId, string>>;
+    },
+  ): Promise<'done' | 'stopped'> {
     for (;;) {
       this.set(options.phase, options.message);
       try {
-        await this.runSteps(steps, actions);
-        return;
+        await this.runSteps(steps, actions, {}, options.skips?.() ?? {});
+        return 'done';
       } catch (err) {
         if (!(err instanceof StepFailed)) throw err;
-        options.clearRetry();
-        await this.waitForOperator(err, options.retryRequested, options.choices);
+        options.clearDecision();
+        await this.waitForOperator(err, options.decided, options.choices);
+        if (options.afterDecision?.() === 'stop') return 'stopped';
         for (const step of steps) if (step.state === 'failed') resetForRetry(step);
       }
     }

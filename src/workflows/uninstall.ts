@@ -2,7 +2,7 @@ import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertS
 import { NOT_WAITING, progressQuery, retryUpdate, searchAttributes, type InstallResult, type UninstallInput } from './contracts';
 import { V1_ROLLOUT_TIMEOUT_SECONDS } from './input-v1';
 import { newSteps, type Progress } from './progress';
-import { removalActions } from './removal';
+import { keysLeftLog, removalActions } from './removal';
 import { ProgressTracker } from './runner';
 import { REMOVAL_STEPS } from './steps';
 
@@ -44,22 +44,23 @@ export async function uninstallThanos(input: UninstallInput): Promise<InstallRes
     },
   );
 
+  const keysLeft = keysLeftLog(progress.notes);
   const actions = removalActions({
     namespace: input.namespace,
     deleteVolumeClaims: input.deleteVolumeClaims ?? false,
     rolloutTimeoutSeconds: input.rolloutTimeoutSeconds ?? V1_ROLLOUT_TIMEOUT_SECONDS,
-    note: (text) => progress.notes.push(text),
+    keyLeft: keysLeft.keyLeft,
   });
   await tracker.runUntilDone(progress.steps, actions, {
     phase: 'Running',
     message: 'uninstalling',
     choices: 'retry',
-    retryRequested: () => retryRequested,
-    clearRetry: () => {
+    decided: () => retryRequested,
+    clearDecision: () => {
       retryRequested = false;
     },
   });
-  tracker.set('Uninstalled', 'Thanos is removed and TKE\'s original configuration is restored');
+  tracker.set('Uninstalled', `Thanos is removed and ${keysLeft.configuration()}`);
   await condition(allHandlersFinished);
   return { phase: progress.phase, progress };
 }

@@ -1,6 +1,6 @@
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ThanosSettings } from '../request/defaults';
-import { activitiesFor } from './activities';
+import { waitingActivitiesFor } from './activities';
 import { progressQuery, searchAttributes, type InstallResult, type VerifyInput } from './contracts';
 import { newSteps, type Progress } from './progress';
 import { ProgressTracker, StepFailed } from './runner';
@@ -11,10 +11,7 @@ export const DATA_PATH_TIMEOUT_SECONDS = 90;
 
 /** The data-path check as a step: the install's last, and the whole of `verifyThanos`. */
 export async function verifyDataPathStep(settings: ThanosSettings): Promise<string> {
-  const check = await activitiesFor('verify-data-path', {
-    startToCloseTimeout: `${DATA_PATH_TIMEOUT_SECONDS + 60}s`,
-    heartbeatTimeout: '15 seconds',
-  }).verifyDataPath(settings, DATA_PATH_TIMEOUT_SECONDS);
+  const check = await waitingActivitiesFor('verify-data-path', DATA_PATH_TIMEOUT_SECONDS).verifyDataPath(settings, DATA_PATH_TIMEOUT_SECONDS);
   return check.summary;
 }
 

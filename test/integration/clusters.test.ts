@@ -21,7 +21,7 @@ import { installTkeFixture } from '../../src/testground/tke-fixture';
 import { progressQuery, workflowIdFor } from '../../src/workflows/contracts';
 import { createWorker } from '../../src/worker';
 import { eventually } from '../support/eventually';
-import { connectTestClient, objectVersions, seedRequest } from '../support/install';
+import { connectTestClient, nodePorts, objectVersions, seedRequest } from '../support/install';
 import { startSecondGround, testGround } from '../support/testground';
 
 jest.setTimeout(240_000);
@@ -54,7 +54,7 @@ async function clusterWorker(cluster: string, ground: TestGroundCoordinates): Pr
 function requestFor(cluster: string, ground: TestGroundCoordinates) {
   return seedRequest(ground, (r) => {
     r.cluster.metadata = { name: cluster };
-    r.config.monitor.thanos.nodePorts = { receiveGrpc: 32301, receiveHttp: 32302, receiveRemoteWrite: 32303 };
+    r.config.monitor.thanos.nodePorts = nodePorts(32501);
   });
 }
 
@@ -103,6 +103,8 @@ afterAll(async () => {
   await Promise.all(workers.map((w) => w.running));
   await Promise.all(workers.map((w) => w.worker.connection?.close()));
   await client?.connection.close();
+  // The shared test ground keeps neither east's install nor the NodePorts it claimed.
+  await eastKc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace });
   if (second) {
     const exited = new Promise((r) => second.supervisor.once('exit', r));
     second.supervisor.kill('SIGINT');

@@ -80,10 +80,16 @@ describe('the API server refusing a request', () => {
 });
 
 test('a rollout that timed out is final at once, in its own words', () => {
-  const failure = classified(new RolloutTimedOut('timed out after 60s: deployment tke-monitor-api: 0 of 1 updated replicas available; pods: ...'));
+  const failure = classified(new RolloutTimedOut(60_000, [{
+    ref: { kind: 'Deployment', namespace: 'tke', name: 'tke-monitor-api' },
+    status: { done: false, message: 'deployment tke-monitor-api: 0 of 1 updated replicas available' },
+    pods: ['tke-monitor-api-6b9f-x2x: Running (Ready ContainersNotReady)'],
+  }]));
   expect(failure.type).toBe(KUBE_FAILURE_TYPES.rolloutTimedOut);
   expect(failure.nonRetryable).toBe(true);
-  expect(failure.message).toMatch(/^timed out after 60s: deployment tke-monitor-api: /);
+  expect(failure.message).toBe(
+    'timed out after 60s: deployment tke-monitor-api: 0 of 1 updated replicas available; pods: tke-monitor-api-6b9f-x2x: Running (Ready ContainersNotReady)',
+  );
 });
 
 test('cancellation, the activity\'s own failures and network errors pass as they are', () => {

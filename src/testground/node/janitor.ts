@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { janitorScript } from '../paths';
@@ -23,7 +24,7 @@ export function startJanitor(initPid: number, cgroupName: string, runDir: string
   closeSync(log);
   child.unref();
   // The pipe must not keep this process alive either.
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  (child.stdin as Socket).unref();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     async finish(keepRunDir = false) {
