@@ -3,6 +3,7 @@ import { bucketActivities } from './bucket';
 import { deployActivities } from './deploy';
 import { asActivityFailure } from './failures';
 import { heartbeating } from './heartbeat';
+import { planActivities } from './plan';
 import { preflightActivities } from './preflight';
 import { readinessActivities } from './readiness';
 import { removalActivities } from './remove';
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...tkeConfigActivities(deps.kc),
     ...removalActivities(deps.kc),
     ...verifyActivities(deps.kc),
+    ...planActivities(deps.kc),
   });
 }
 

@@ -9,7 +9,7 @@ export interface RemovalResult {
 }
 
 /** What the install creates, by API; PersistentVolumeClaims are handled apart. */
-const KINDS: { apiVersion: string; kind: string }[] = [
+export const INSTALLED_KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'apps/v1', kind: 'StatefulSet' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
@@ -18,7 +18,8 @@ const KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'v1', kind: 'Secret' },
 ];
 
-const SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+/** Selects what the installer created. */
+export const INSTALLED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 /** StatefulSets label their claims with the pods' selector labels. */
 const VOLUME_CLAIM_SELECTOR =
   'app.kubernetes.io/instance=thanos,app.kubernetes.io/name in (thanos-receive,thanos-store,thanos-compact,thanos-rule)';
@@ -35,8 +36,8 @@ export function removalActivities(kc: k8s.KubeConfig) {
   return {
     async removeThanos(namespace: string, deleteVolumeClaims: boolean): Promise<RemovalResult> {
       const deleted: string[] = [];
-      for (const { apiVersion, kind } of KINDS) {
-        const list = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, SELECTOR);
+      for (const { apiVersion, kind } of INSTALLED_KINDS) {
+        const list = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, INSTALLED_SELECTOR);
         for (const item of list.items) {
           const name = item.metadata?.name as string;
           try {

@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -16,7 +17,7 @@ import {
 } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { clusterNameOf, installInputOf, startInstall, startUninstall, startVerify } from '../client/installs';
+import { clusterNameOf, installInputOf, planInstall, startInstall, startUninstall, startVerify } from '../client/installs';
 import { validateInstallRequest, validateThanosConfig, type FieldError } from '../request/validate';
 import { InstallRequestSchema } from '../request/schema';
 import {
@@ -166,19 +167,24 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.post(
+  app.post<{ Querystring: { dryRun?: 'All' } }>(
     '/api/cluster',
     {
       schema: {
-        summary: 'Install Thanos as tke-installer\'s POST /api/cluster does',
+        summary: 'Install Thanos as tke-installer\'s POST /api/cluster does; with ?dryRun=All, answer what the install would change, changing nothing',
+        querystring: { type: 'object', properties: { dryRun: { type: 'string', enum: ['All'] } }, additionalProperties: false },
         body: InstallRequestSchema,
         response: { 202: { type: 'object', additionalProperties: true }, 200: { type: 'object', additionalProperties: true } },
       },
       // The request is validated by validateInstallRequest (case-insensitive
-      // keys, every error with its path); the schema above documents it.
+      // keys, every error with its path), the query below; the schema above documents both.
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
+      const unknownQuery = Object.entries(request.query).find(([key, value]) => key !== 'dryRun' || value !== 'All');
+      if (unknownQuery) {
+        return failed(reply, 400, `the query string is invalid: ${unknownQuery[0] === 'dryRun' ? `dryRun must be All, got '${String(unknownQuery[1])}'` : `unknown parameter ${unknownQuery[0]}`}`);
+      }
       const validated = validateInstallRequest(request.body);
       if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
       const clusterName = clusterNameOf(validated.request);
@@ -188,6 +194,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const taskQueue = clusters.taskQueueOf(clusterName);
       if (taskQueue === undefined) {
         return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: notServed(clusterName) }]);
+      }
+      if (request.query.dryRun === 'All') {
+        try {
+          const plan = await planInstall(client, { clusterName, settings: { ...validated.settings, namespace } }, taskQueue);
+          return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
+        } catch (err) {
+          const cause = err instanceof WorkflowFailedError ? (err.cause?.cause ?? err.cause) : err;
+          return failed(reply, 502, `planning the install of cluster ${clusterName} failed: ${(cause as Error).message}`);
+        }
       }
       const print = fingerprint(validated.request);
       for (;;) {

@@ -13,6 +13,8 @@ export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 /** The command line is wrong, or a file could not be read. */
 export const EXIT_USAGE = 2;
+/** `plan`: the install would change something (0 says it would change nothing). */
+export const EXIT_CHANGES = 3;
 
 /** Shared by the commands: where the exit code of the one that ran ends up. */
 export interface CliContext {

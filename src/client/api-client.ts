@@ -2,6 +2,7 @@
  * A client of the installer's HTTP API, shared by the CLI, the demo and the
  * tests.
  */
+import type { InstallPlan } from '../render/plan';
 import type { StepState } from '../workflows/progress';
 
 export interface FieldErrorDto {
@@ -64,6 +65,11 @@ export class InstallerApi {
 
   install(request: unknown) {
     return this.call<{ clusterName: string; workflowId: string; runId: string; webUiUrl: string }>('POST', '/api/cluster', request);
+  }
+
+  /** What installing `request` would change, nothing changed (a dry run). */
+  plan(request: unknown) {
+    return this.call<InstallPlan & { clusterName: string }>('POST', '/api/cluster?dryRun=All', request);
   }
 
   progress(cluster: string) {

@@ -2,18 +2,22 @@
  * Starting and following installs: the one client code the API, the CLI, the
  * demo and the tests share.
  */
+import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { encryptingDataConverter } from '../codec/data-converter';
 import type { CodecKeys } from '../codec/key';
 import type { ThanosSettings } from '../request/defaults';
 import type { InstallRequest } from '../request/schema';
-import { installThanos, uninstallThanos, verifyThanos } from '../workflows';
+import type { InstallPlan } from '../render/plan';
+import { installThanos, planThanos, uninstallThanos, verifyThanos } from '../workflows';
 import {
   searchAttributes,
   TASK_QUEUE,
+  planWorkflowIdFor,
   verifyWorkflowIdFor,
   workflowIdFor,
   type InstallInput,
+  type PlanInput,
   type UninstallInput,
   type VerifyInput,
 } from '../workflows/contracts';
@@ -107,6 +111,21 @@ export async function startUninstall(client: Client, input: UninstallInput, task
     typedSearchAttributes: startingAttributes(input.clusterName),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+/** How long a plan may take before it is given up (its worker may be down). */
+const PLAN_TIMEOUT = '1 minute';
+
+/** Runs `planThanos` to its end: what an install would change, nothing changed. */
+export async function planInstall(client: Client, input: PlanInput, taskQueue = TASK_QUEUE): Promise<InstallPlan> {
+  return client.workflow.execute(planThanos, {
+    taskQueue,
+    workflowId: planWorkflowIdFor(input.clusterName, randomUUID()),
+    args: [input],
+    workflowExecutionTimeout: PLAN_TIMEOUT,
+    staticSummary: `Plan an install of Thanos on TKE cluster ${input.clusterName}`,
+    typedSearchAttributes: [{ key: searchAttributes.clusterName, value: input.clusterName }],
+  });
 }
 
 /** Starts `verifyThanos` for an installed cluster; a check already running for it is joined, not repeated. */

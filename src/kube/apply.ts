@@ -66,6 +66,24 @@ export async function applyObjects<T extends k8s.KubernetesObject>(
 }
 
 /**
+ * What the API server would store if the installer applied the object now
+ * (a server-side dry-run under its field manager; nothing is written), or
+ * undefined where the object does not exist yet. A refusal (a field
+ * Kubernetes will not change, ...) throws as the server gave it.
+ */
+export async function dryRunApply<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, object: T): Promise<{ live?: T; wouldBe: T }> {
+  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  let live: T | undefined;
+  try {
+    live = (await client.read(object as Parameters<typeof client.read>[0])) as T;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+  }
+  const wouldBe = (await client.patch(withEncodedSecretData(object), undefined, 'All', FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as T;
+  return { live, wouldBe };
+}
+
+/**
  * A Secret's stringData is write-only: the server folds it into data, so an
  * applied stringData never matches what is stored and every apply would count
  * as a change. Applying data (base64) instead keeps re-applies no-ops.

@@ -25,11 +25,21 @@ export function verifyWorkflowIdFor(clusterName: string): string {
   return `${VERIFY_WORKFLOW_ID_PREFIX}${clusterName}`;
 }
 
+/** Plans change nothing and may run side by side: each has an id of its own (`unique` is the caller's). */
+export function planWorkflowIdFor(clusterName: string, unique: string): string {
+  return `${PLAN_WORKFLOW_ID_PREFIX}${clusterName}.${unique}`;
+}
+
 const WORKFLOW_ID_PREFIX = 'thanos-installer-';
 const VERIFY_WORKFLOW_ID_PREFIX = 'thanos-installer-verify-';
+const PLAN_WORKFLOW_ID_PREFIX = 'thanos-installer-plan.';
 
 /** The cluster an installer workflow works on, read back from its id; undefined for any other workflow. */
 export function clusterOfWorkflow(workflowType: string, workflowId: string): string | undefined {
+  // A cluster name is a DNS label: it holds no dot.
+  if (workflowType === 'planThanos') {
+    return workflowId.startsWith(PLAN_WORKFLOW_ID_PREFIX) ? workflowId.slice(PLAN_WORKFLOW_ID_PREFIX.length).split('.')[0] : undefined;
+  }
   const prefix = { installThanos: WORKFLOW_ID_PREFIX, uninstallThanos: WORKFLOW_ID_PREFIX, verifyThanos: VERIFY_WORKFLOW_ID_PREFIX }[workflowType];
   return prefix !== undefined && workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : undefined;
 }
@@ -92,6 +102,12 @@ export interface InstallResult {
   progress: Progress;
   /** The settings a successful install finished with (what `verifyThanos` checks). */
   settings?: ThanosSettings;
+}
+
+export interface PlanInput {
+  clusterName: string;
+  /** The settings an install would run with, every default filled in. */
+  settings: ThanosSettings;
 }
 
 export interface VerifyInput {

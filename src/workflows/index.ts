@@ -1,5 +1,6 @@
 // Every workflow the worker registers.
 export { checkWorker } from './check-worker';
 export { installThanos } from './install';
+export { planThanos } from './plan';
 export { uninstallThanos } from './uninstall';
 export { verifyThanos } from './verify';

@@ -41,9 +41,14 @@ export const REMOVAL_STEPS = [
   { id: 'forget-backup', title: 'Delete the backup of the original configuration' },
 ] as const;
 
+/** `planThanos` changes nothing: it compares the cluster with what an install would write. */
+export const PLAN_STEPS = [
+  { id: 'plan', title: 'Plan: compare the cluster with what the install would write (server-side dry-run)' },
+] as const;
+
 export type InstallStepId = (typeof INSTALL_STEPS)[number]['id'];
 export type RemovalStepId = (typeof REMOVAL_STEPS)[number]['id'];
-export type StepId = InstallStepId | RemovalStepId;
+export type StepId = InstallStepId | RemovalStepId | (typeof PLAN_STEPS)[number]['id'];
 
 /**
  * How the workflow retries a step before giving it to the operator. Errors

@@ -115,7 +115,7 @@ test('usage problems exit 2: no token, an unreadable file, a wrong output format
   expect((await cli(['status', cluster, '-o', 'yaml', ...serverArgs()])).code).toBe(2);
 });
 
-test.each(['validate', 'render', 'install', 'status', 'retry', 'rollback', 'uninstall', 'verify'])('%s --help describes the command', async (command) => {
+test.each(['validate', 'render', 'plan', 'install', 'status', 'retry', 'rollback', 'uninstall', 'verify'])('%s --help describes the command', async (command) => {
   const run = await cli([command, '--help']);
   expect(run.code).toBe(0);
   expect(run.stdout).toContain(`Usage: thanos-installer ${command}`);

@@ -1,4 +1,5 @@
 import { clusterRegistryFromEnv, parseClusterRegistry } from '../../src/api/clusters';
+import { clusterOfWorkflow, planWorkflowIdFor, verifyWorkflowIdFor, workflowIdFor } from '../../src/workflows/contracts';
 
 test('THANOS_INSTALLER_CLUSTERS maps each cluster to its worker\'s task queue; a bare name gets thanos-installer-<name>', () => {
   const clusters = parseClusterRegistry('global=queue-a, shanghai');
@@ -22,4 +23,13 @@ test.each([
   ['global,', /entry 2 \(''\): the cluster name must be a DNS label/],
 ])('%s is refused, naming the entry and what is wrong', (spec, message) => {
   expect(() => parseClusterRegistry(spec)).toThrow(message);
+});
+
+test('a worker reads the cluster back from the id of every installer workflow, and from no other', () => {
+  expect(clusterOfWorkflow('installThanos', workflowIdFor('east-1'))).toBe('east-1');
+  expect(clusterOfWorkflow('uninstallThanos', workflowIdFor('east-1'))).toBe('east-1');
+  expect(clusterOfWorkflow('verifyThanos', verifyWorkflowIdFor('east-1'))).toBe('east-1');
+  expect(clusterOfWorkflow('planThanos', planWorkflowIdFor('east-1', '0f6c2a'))).toBe('east-1');
+  expect(clusterOfWorkflow('checkWorker', 'thanos-installer-east-1')).toBeUndefined();
+  expect(clusterOfWorkflow('installThanos', 'someone-elses-east-1')).toBeUndefined();
 });

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { type Command } from 'commander';
 import { InstallerApi, type ApiAnswer, type ProgressDto } from '../../client/api-client';
 import { followProgress } from '../progress-display';
-import { EXIT_INVALID, EXIT_OK, UsageError, type CliContext } from '../io';
+import { planLines } from '../../render/plan';
+import { EXIT_CHANGES, EXIT_INVALID, EXIT_OK, UsageError, type CliContext } from '../io';
 
 interface ServerOptions {
   server: string;
@@ -88,6 +89,19 @@ export function registerOperateCommands(program: Command, context: CliContext): 
         return;
       }
       report(context, options, await followProgress(() => api.progress(clusterName), context.io, live && options.output === 'text'));
+    });
+
+  withServerOptions(program.command('plan').description(
+    'show what installing the request would change in the cluster as it is now, changing nothing ' +
+      '(exit 0: no changes, 3: changes, 1: refused, e.g. a change Kubernetes will not make in place)',
+  ))
+    .requiredOption('-f, --file <path>', 'the request JSON ({cluster, config})')
+    .action(async (options: ServerOptions & { file: string }) => {
+      const answer = await apiOf(options).plan(await readJson(options.file));
+      if (answer.httpStatus !== 200) return refused(context, options, answer);
+      const plan = answer.body;
+      context.exitCode = plan.refused ? EXIT_INVALID : plan.changes ? EXIT_CHANGES : EXIT_OK;
+      context.io.stdout.write(options.output === 'json' ? `${JSON.stringify(plan)}\n` : `${planLines(plan).join('\n')}\n`);
     });
 
   withServerOptions(program.command('status').description('show the progress of a cluster\'s install'))
