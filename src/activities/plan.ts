@@ -58,7 +58,7 @@ export function planActivities(kc: k8s.KubeConfig) {
         const action = applyTkeConfigEdit(edit, current) === current ? 'unchanged' : 'change';
         tkeConfig.push({ configMap: edit.configMap, key: edit.key, action, consumer: edit.consumer });
       }
-      return installPlan(planned, tkeConfig, rendered.objects);
+      return installPlan(planned, tkeConfig);
     },
   };
 }

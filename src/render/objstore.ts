@@ -41,6 +41,11 @@ export function renderObjstoreYaml(bucketConfig: BucketConfig): string {
   return dump(document, { lineWidth: -1, noRefs: true, replacer: (_key, value) => (Object.is(value, -0) ? 0 : value) });
 }
 
+/** What Thanos reads from the objstore Secret, only at start-up (see PodSpec.readAtStartup). */
+export function objstoreReadAtStartup(settings: ThanosSettings): Record<string, string> {
+  return { objstore: renderObjstoreYaml(settings.bucketConfig) };
+}
+
 /** The Secret holding the objstore config, mounted as a file by store, compact, rule and receive. */
 export function objstoreSecret(settings: ThanosSettings): V1Secret {
   return {

@@ -45,7 +45,7 @@ export interface InstallPlan {
 }
 
 /** The parts of an object the installer writes; the rest (status, resourceVersion, ...) is the server's. */
-const COMPARED = ['labels', 'annotations', 'type', 'spec', 'data', 'binaryData'] as const;
+const COMPARED = ['labels', 'annotations', 'type', 'spec', 'data', 'stringData', 'binaryData'] as const;
 
 function comparable(object: KubernetesObject): Record<string, unknown> {
   const whole = object as KubernetesObject & Record<string, unknown>;
@@ -82,50 +82,32 @@ export function leafChanges(before: unknown, after: unknown, path = ''): FieldCh
 export function objectChanges(live: KubernetesObject, wouldBe: KubernetesObject): FieldChange[] {
   const changes = leafChanges(comparable(live), comparable(wouldBe));
   if (live.kind !== 'Secret') return changes;
-  return changes.map((c) => (c.path.startsWith('data') || c.path.startsWith('binaryData')
+  return changes.map((c) => (/^(data|stringData|binaryData)\b/.test(c.path)
     ? { path: c.path, ...(c.before !== undefined && { before: MASKED }), ...(c.after !== undefined && { after: MASKED }) }
     : c));
 }
 
 export const objectName = (object: KubernetesObject): string => `${object.kind}/${object.metadata?.name}`;
 
-/** Secret and ConfigMap names a workload's pods mount. */
-function mountedNames(workload: KubernetesObject): string[] {
-  const spec = (workload as { spec?: { template?: { spec?: { volumes?: { secret?: { secretName?: string }; configMap?: { name?: string } }[] } } } }).spec;
-  return (spec?.template?.spec?.volumes ?? []).flatMap((v) => [
-    ...(v.secret?.secretName ? [`Secret/${v.secret.secretName}`] : []),
-    ...(v.configMap?.name ? [`ConfigMap/${v.configMap.name}`] : []),
-  ]);
-}
-
 const WORKLOADS = new Set(['Deployment', 'StatefulSet']);
 
 /**
- * Which pods would restart, and which would keep running on what changed
- * under them: a workload whose pod template changes rolls its pods; one that
- * mounts a changed Secret or ConfigMap sees the new file, but Thanos reads
- * its bucket configuration only at start-up.
+ * Which pods would restart: those of a workload whose pod template changes.
+ * Files Thanos reads only at start-up (the objstore config, rule files) are
+ * in the template as checksums, so a change to them shows here too.
  */
-export function restartsOf(objects: ObjectPlan[], rendered: KubernetesObject[]): string[] {
-  const changed = new Set(objects.filter((o) => o.action === 'change').map((o) => o.object));
-  return rendered.filter((o) => o.kind !== undefined && WORKLOADS.has(o.kind)).flatMap((workload) => {
-    const name = objectName(workload);
-    const plan = objects.find((o) => o.object === name);
-    const template = plan?.action === 'change' ? plan.changes.filter((c) => c.path.startsWith('spec.template.')) : [];
-    if (template.length > 0) {
-      return [`${name}: its pods restart (pod template changes at ${template.map((c) => c.path).join(', ')})`];
-    }
-    const mounted = mountedNames(workload).filter((m) => changed.has(m));
-    return mounted.length > 0
-      ? [`${name}: its pods see the new ${mounted.join(', ')} but read it only at start-up: they keep the old configuration until restarted`]
-      : [];
+export function restartsOf(objects: ObjectPlan[]): string[] {
+  return objects.flatMap((plan) => {
+    const kind = plan.object.split('/')[0] ?? '';
+    const template = plan.action === 'change' && WORKLOADS.has(kind) ? plan.changes.filter((c) => c.path.startsWith('spec.template.')) : [];
+    return template.length > 0 ? [`${plan.object}: its pods restart (pod template changes at ${template.map((c) => c.path).join(', ')})`] : [];
   });
 }
 
-export function installPlan(objects: ObjectPlan[], tkeConfig: TkeKeyPlan[], rendered: KubernetesObject[]): InstallPlan {
+export function installPlan(objects: ObjectPlan[], tkeConfig: TkeKeyPlan[]): InstallPlan {
   const consumers = [...new Set(tkeConfig.filter((k) => k.action === 'change').map((k) => k.consumer))];
   const restarts = [
-    ...restartsOf(objects, rendered),
+    ...restartsOf(objects),
     ...consumers.map((c) => `Deployment/${c}: restarted by the install to read its changed configuration`),
   ];
   return {

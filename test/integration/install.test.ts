@@ -11,6 +11,7 @@ import { CONFIG_HASH_ANNOTATION } from '../../src/activities/tke-config';
 import { TKE_CONSUMERS, TKE_FIXTURE_CONFIG } from '../../src/testground/tke-fixture';
 import { installThanos, uninstallThanos } from '../../src/workflows';
 import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
+import { eventually } from '../support/eventually';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(180_000);
@@ -154,6 +155,28 @@ describe('installing the seed example', () => {
     expect(restart?.result).toContain('restarted: none');
     const after = await snapshot();
     expect(after).toEqual(before);
+  });
+
+  test('a changed bucket configuration reaches running pods: those that read it at start-up roll, Query does not', async () => {
+    const before = await snapshot();
+    const moved = seedRequest(coordinates, (r) => {
+      (r.config.monitor.thanos.bucketConfig as { prefix?: string }).prefix = 'tke/moved';
+    });
+    const started = await startInstall(env.client, installInputFor(moved, clusterName, namespace), env.taskQueue);
+    expect((await env.client.workflow.getHandle<typeof installThanos>(started.workflowId).result()).phase).toBe('Succeeded');
+    const after = await snapshot();
+    const podsOf = (pods: string[], component: string) => pods.filter((p) => p.startsWith(`thanos-${component}-`));
+    for (const reader of ['store', 'compact', 'rule', 'receive']) {
+      const statefulSet = await apps.readNamespacedStatefulSet({ name: `thanos-${reader}`, namespace });
+      expect(statefulSet.spec?.template.metadata?.annotations?.['thanos-installer.tkestack.io/objstore-sha256']).toMatch(/^[0-9a-f]{64}$/);
+      expect(after.versions[`StatefulSet/thanos-${reader}`]).not.toBe(before.versions[`StatefulSet/thanos-${reader}`]);
+      await eventually(`thanos-${reader}'s pods were replaced`, async () => {
+        const now = (await snapshot()).pods;
+        return podsOf(now, reader).length > 0 && podsOf(now, reader).every((p) => !podsOf(before.pods, reader).includes(p)) ? true : undefined;
+      }, 60_000);
+    }
+    expect(after.versions['Deployment/thanos-query']).toBe(before.versions['Deployment/thanos-query']);
+    expect(podsOf((await snapshot()).pods, 'query')).toEqual(podsOf(before.pods, 'query'));
   });
 
   test('uninstall restores the original ConfigMaps byte for byte, removes Thanos and keeps its volume claims', async () => {

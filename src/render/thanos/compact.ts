@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ThanosSettings } from '../../request/defaults';
-import { OBJSTORE_CONFIG_FLAG } from '../objstore';
+import { OBJSTORE_CONFIG_FLAG, objstoreReadAtStartup } from '../objstore';
 import { HTTP_PORT } from './topology';
 import {
   dataMount,
@@ -43,6 +43,7 @@ export function compactObjects(settings: ThanosSettings): KubernetesObject[] {
     statefulSet('compact', settings, {
       replicas: settings.replicas.compact,
       template: podTemplate('compact', settings, {
+        readAtStartup: objstoreReadAtStartup(settings),
         container,
         volumes: [objstoreVolume, { name: 'tmp', emptyDir: {} }],
         terminationGracePeriodSeconds: 150,

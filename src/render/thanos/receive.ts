@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { ThanosSettings } from '../../request/defaults';
 import { selectorLabels } from '../labels';
-import { OBJSTORE_CONFIG_FLAG } from '../objstore';
+import { OBJSTORE_CONFIG_FLAG, objstoreReadAtStartup } from '../objstore';
 import { GRPC_PORT, HTTP_PORT, REMOTE_WRITE_PORT, resourceName, serviceHost } from './topology';
 import {
   dataMount,
@@ -124,6 +124,7 @@ export function receiveObjects(settings: ThanosSettings): KubernetesObject[] {
     statefulSet('receive', settings, {
       replicas: settings.replicas.receive,
       template: podTemplate('receive', settings, {
+        readAtStartup: objstoreReadAtStartup(settings),
         container,
         volumes: [objstoreVolume, { name: 'hashring', configMap: { name: HASHRING_CONFIGMAP_NAME } }],
         // Long enough to flush the head block and upload it before the pod goes.

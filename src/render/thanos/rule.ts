@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
 import type { ThanosSettings } from '../../request/defaults';
-import { OBJSTORE_CONFIG_FLAG } from '../objstore';
+import { OBJSTORE_CONFIG_FLAG, objstoreReadAtStartup } from '../objstore';
 import { thanosQueryAddress } from '../tke/monitor-config';
 import { dnsSrvAddress, GRPC_PORT, HTTP_PORT } from './topology';
 import {
@@ -48,11 +48,12 @@ const DEFAULT_RULES = {
 
 /** Rule: rules ConfigMap, headless Service, StatefulSet, PodDisruptionBudget. */
 export function ruleObjects(settings: ThanosSettings): KubernetesObject[] {
+  const rules = dump(DEFAULT_RULES, { lineWidth: -1 });
   const rulesConfigMap: V1ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata('rule', settings, RULES_CONFIGMAP_NAME),
-    data: { 'thanos.rules.yaml': dump(DEFAULT_RULES, { lineWidth: -1 }) },
+    data: { 'thanos.rules.yaml': rules },
   };
 
   const container = thanosContainer('rule', settings, {
@@ -79,6 +80,8 @@ export function ruleObjects(settings: ThanosSettings): KubernetesObject[] {
     statefulSet('rule', settings, {
       replicas: settings.replicas.rule,
       template: podTemplate('rule', settings, {
+        // Rule reads its rule files at start-up too (or on a reload request, which nothing sends).
+        readAtStartup: { ...objstoreReadAtStartup(settings), rules },
         container,
         volumes: [objstoreVolume, { name: 'rules', configMap: { name: RULES_CONFIGMAP_NAME } }],
         terminationGracePeriodSeconds: 150,

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ThanosSettings } from '../../request/defaults';
-import { OBJSTORE_CONFIG_FLAG } from '../objstore';
+import { OBJSTORE_CONFIG_FLAG, objstoreReadAtStartup } from '../objstore';
 import { GRPC_PORT, HTTP_PORT } from './topology';
 import {
   dataMount,
@@ -36,6 +36,7 @@ export function storeObjects(settings: ThanosSettings): KubernetesObject[] {
     statefulSet('store', settings, {
       replicas: settings.replicas.store,
       template: podTemplate('store', settings, {
+        readAtStartup: objstoreReadAtStartup(settings),
         container,
         volumes: [objstoreVolume],
         terminationGracePeriodSeconds: 150,

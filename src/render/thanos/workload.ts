@@ -14,6 +14,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { StatefulComponent, ThanosComponent, ThanosSettings } from '../../request/defaults';
 import { componentLabels, selectorLabels } from '../labels';
+import { startupFileChecksums } from '../checksum';
 import { OBJSTORE_MOUNT_PATH, OBJSTORE_SECRET_NAME } from '../objstore';
 import { resourceName } from './topology';
 
@@ -83,11 +84,16 @@ export interface PodSpec {
   container: V1Container;
   volumes?: V1Volume[];
   terminationGracePeriodSeconds: number;
+  /** Files Thanos reads only at start-up, by a short name, with their content: a change rolls the pods. */
+  readAtStartup?: Record<string, string>;
 }
 
 export function podTemplate(component: ThanosComponent, settings: ThanosSettings, spec: PodSpec): V1PodTemplateSpec {
   return {
-    metadata: { labels: componentLabels(component, settings.image) },
+    metadata: {
+      labels: componentLabels(component, settings.image),
+      ...(spec.readAtStartup !== undefined && { annotations: startupFileChecksums(spec.readAtStartup) }),
+    },
     spec: {
       containers: [spec.container],
       ...(spec.volumes !== undefined && { volumes: spec.volumes }),
