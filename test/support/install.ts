@@ -78,10 +78,14 @@ export async function startWorkerAndClient(c: TestGroundCoordinates, name: strin
     client,
     taskQueue,
     async stop() {
-      worker.shutdown();
-      await running;
-      await worker.connection?.close();
-      await client.connection.close();
+      try {
+        worker.shutdown();
+        await running;
+      } finally {
+        // Closed whatever the shutdown did: an open native connection keeps the test process alive.
+        await worker.connection?.close();
+        await client.connection.close();
+      }
     },
   };
 }
