@@ -4,6 +4,9 @@ import { stepLine } from '../workflows/progress';
 import type { CliIo } from './io';
 
 
+/** Where the last "waiting for a worker" line is remembered, beside the steps seen. */
+const WORKER_WAIT = '(worker)';
+
 /**
  * Follows a progress (an install's, a removal's or a data-path check's, as
  * `fetchProgress` reads it from the API) until it ends or waits for the
@@ -24,6 +27,14 @@ export async function followProgress(
     for (;;) {
       const answer = await fetchProgress();
       const progress = answer.body as ProgressDto;
+      if (answer.httpStatus === 503) {
+        // The install runs, but no worker answered yet (starting, or restarting): say so once, and keep following.
+        const waiting = `waiting for a worker: ${progress.data ?? answer.body.message}`;
+        if (seen.get(WORKER_WAIT) !== waiting) print(waiting);
+        seen.set(WORKER_WAIT, waiting);
+        await new Promise((r) => setTimeout(r, intervalMs));
+        continue;
+      }
       if (answer.httpStatus !== 200) throw new Error(`progress: HTTP ${answer.httpStatus}: ${progress.data ?? answer.body.message}`);
       const steps: StepDto[] = [...(progress.steps ?? []), ...(progress.rollbackSteps ?? [])];
       if (live && !multibar) {
