@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { applyObjects, type AppliedObject } from '../kube/apply';
-import type { ThanosSettings } from '../request/defaults';
-import { objectsOfGroup, type ObjectGroup } from '../render/groups';
+import type { ThanosComponent, ThanosSettings } from '../request/defaults';
+import { objectsOfComponent, objectsOfGroup, type ObjectGroup } from '../render/groups';
 import { checkpoint } from './heartbeat';
 
 export interface AppliedObjects {
@@ -25,12 +25,12 @@ function describe(results: AppliedObject<k8s.KubernetesObject>[]): AppliedObject
  * stops it before the next write, once the writes in flight have answered.
  */
 export function deployActivities(kc: k8s.KubeConfig) {
+  const apply = async (objects: k8s.KubernetesObject[]): Promise<AppliedObjects> =>
+    describe(await applyObjects(kc, objects, undefined, (appliedSoFar) => checkpoint(describe(appliedSoFar))));
   return {
-    async applyThanosObjects(settings: ThanosSettings, group: ObjectGroup): Promise<AppliedObjects> {
-      const results = await applyObjects(kc, objectsOfGroup(settings, group), undefined, (appliedSoFar) =>
-        checkpoint(describe(appliedSoFar)),
-      );
-      return describe(results);
-    },
+    applyThanosObjects: (settings: ThanosSettings, group: ObjectGroup) => apply(objectsOfGroup(settings, group)),
+    /** One component's objects; a scaling Receive's hashring lists `receiveHashringMembers` replicas. */
+    applyThanosComponent: (settings: ThanosSettings, component: ThanosComponent, receiveHashringMembers?: number) =>
+      apply(objectsOfComponent(settings, component, receiveHashringMembers)),
   };
 }

@@ -6,9 +6,11 @@ import { heartbeating } from './heartbeat';
 import { planActivities } from './plan';
 import { preflightActivities } from './preflight';
 import { readinessActivities } from './readiness';
+import { receiveScalingActivities } from './receive-scaling';
 import { removalActivities } from './remove';
 import { tkeConfigActivities } from './tke-config';
 import { verifyActivities } from './verify';
+import { volumeActivities } from './volumes';
 import { workerInfoActivities } from './worker-info';
 
 /** Everything the worker needs to run activities. */
@@ -45,6 +47,8 @@ export function createActivities(deps: ActivityDeps) {
     ...removalActivities(deps.kc),
     ...verifyActivities(deps.kc),
     ...planActivities(deps.kc),
+    ...receiveScalingActivities(deps.kc),
+    ...volumeActivities(deps.kc),
   });
 }
 

@@ -5,29 +5,50 @@ import type { ThanosSettings } from '../request/defaults';
 import { renderInstall } from '../render';
 import { installPlan, objectChanges, objectName, type InstallPlan, type ObjectPlan, type TkeKeyPlan } from '../render/plan';
 import { applyTkeConfigEdit } from '../render/tke';
+import { withLiveClaimTemplates } from '../render/volumes';
 import { checkpoint } from './heartbeat';
-import { INSTALLED_KINDS, INSTALLED_SELECTOR } from './remove';
+import { installedObjects } from './remove';
+import { statefulSetVolumes } from './volumes';
 
 /** Unprocessable: the API server refuses the change itself (a field it will not change in place, ...). */
 const UNPROCESSABLE = 422;
+const CLAIM_SIZE_PATH = 'spec.volumeClaimTemplates[0].spec.resources.requests.storage';
 
 /**
- * Plans an install against the cluster as it is now, changing nothing: each
- * Thanos object as a server-side dry-run of the installer's apply, each TKE
- * ConfigMap key as the install would edit it, and what the installer made
- * that these settings no longer produce.
+ * Plans an install or a reconfiguration against the cluster as it is now,
+ * changing nothing: each Thanos object as a server-side dry-run of the
+ * installer's apply, each StatefulSet's volumes as the reconfiguration would
+ * grow them or refuses to, each TKE ConfigMap key as the install would edit
+ * it, and what the installer made that these settings no longer produce.
  */
 export function planActivities(kc: k8s.KubeConfig) {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   return {
-    async planInstall(settings: ThanosSettings): Promise<InstallPlan> {
+    /** `installed`: the cluster runs an install, so objects no longer produced would be removed. */
+    async planInstall(settings: ThanosSettings, installed = false): Promise<InstallPlan> {
       const rendered = renderInstall(settings);
+      const volumes = new Map((await statefulSetVolumes(kc, settings)).map((v) => [objectName(v.rendered), v]));
       const planned: ObjectPlan[] = [];
       for (const object of rendered.objects) {
         checkpoint({ planned: planned.length });
         const name = objectName(object);
+        const volume = volumes.get(name);
+        if (volume?.verdict.kind === 'refused') {
+          planned.push({ object: name, action: 'cannot-change-in-place', changes: [], field: volume.verdict.path, reason: volume.verdict.message });
+          continue;
+        }
         try {
+          if (volume?.verdict.kind === 'grow') {
+            const { wouldBe } = await dryRunApply(kc, withLiveClaimTemplates(volume.rendered, volume.live));
+            const { from, to, storageClass } = volume.verdict;
+            planned.push({
+              object: name,
+              action: 'grow-volumes',
+              changes: [...objectChanges(volume.live, wouldBe), { path: CLAIM_SIZE_PATH, before: JSON.stringify(from), after: JSON.stringify(to) }],
+              reason: `its claims grow in place to ${to} (StorageClass ${storageClass} allows expansion); the StatefulSet is re-created around its running pods, which keep running`,
+            });
+            continue;
+          }
           const { live, wouldBe } = await dryRunApply(kc, object);
           if (live === undefined) {
             planned.push({ object: name, action: 'create', changes: [] });
@@ -38,18 +59,22 @@ export function planActivities(kc: k8s.KubeConfig) {
         } catch (err) {
           const refusal = kubeRefusalOf(err);
           if (refusal?.code !== UNPROCESSABLE) throw err;
-          planned.push({ object: name, action: 'cannot-change-in-place', changes: [], reason: `the API server answered ${describeRefusal(refusal)}` });
+          planned.push({
+            object: name,
+            action: 'cannot-change-in-place',
+            changes: [],
+            reason: `the API server answered ${describeRefusal(refusal)}: keep the value it has, or uninstall and install again`,
+          });
         }
       }
       const producedNames = new Set(planned.map((p) => p.object));
-      for (const { apiVersion, kind } of INSTALLED_KINDS) {
-        const list = await objects.list(apiVersion, kind, settings.namespace, undefined, undefined, undefined, undefined, INSTALLED_SELECTOR);
-        for (const item of list.items) {
-          const name = `${kind}/${item.metadata?.name}`;
-          if (!producedNames.has(name)) {
-            planned.push({ object: name, action: 'no-longer-produced', changes: [], reason: 'these settings do not produce it; the install leaves it in place' });
-          }
-        }
+      for (const { name } of await installedObjects(kc, settings.namespace)) {
+        if (producedNames.has(name)) continue;
+        planned.push(
+          installed
+            ? { object: name, action: 'remove', changes: [], reason: 'these settings no longer produce it' }
+            : { object: name, action: 'no-longer-produced', changes: [], reason: 'these settings do not produce it; the install leaves it in place' },
+        );
       }
       const tkeConfig: TkeKeyPlan[] = [];
       for (const edit of rendered.tkeConfigEdits) {

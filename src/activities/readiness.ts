@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RolloutStatus } from '../kube/rollout';
 import { RolloutTimedOut, waitForRollouts, type WorkloadRef } from '../kube/wait';
-import type { ThanosSettings } from '../request/defaults';
+import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { thanosWorkloads } from '../render/groups';
 import { checkpoint } from './heartbeat';
 
@@ -14,16 +14,16 @@ export interface ComponentReadiness {
 }
 
 /**
- * Waits until every Thanos workload has rolled out, heartbeating each
+ * Waits until every Thanos workload (or `only` these components') has rolled out, heartbeating each
  * component's status (so the Web UI shows it, and a new worker can take over
  * the wait); a cancellation stops it at the next look. On timeout it fails
  * naming each component still not ready and its pods' reasons.
  */
 export function readinessActivities(kc: k8s.KubeConfig) {
   return {
-    async waitForThanosReady(settings: ThanosSettings, timeoutSeconds: number): Promise<ComponentReadiness[]> {
+    async waitForThanosReady(settings: ThanosSettings, timeoutSeconds: number, only?: ThanosComponent[]): Promise<ComponentReadiness[]> {
       const ctx = Context.current();
-      const workloads = thanosWorkloads(settings);
+      const workloads = thanosWorkloads(settings).filter((w) => only === undefined || only.includes(w.component));
       const refs: WorkloadRef[] = workloads.map((w) => ({ kind: w.kind, namespace: settings.namespace, name: w.name }));
       const readiness = (statuses: RolloutStatus[]): ComponentReadiness[] =>
         workloads.map((w, i) => ({ component: w.component, ready: statuses[i]?.done ?? false, message: statuses[i]?.message ?? '' }));

@@ -2,6 +2,9 @@ import * as k8s from '@kubernetes/client-node';
 import { heartbeat } from '@temporalio/activity';
 import { isNotFound } from '../kube/patch';
 import { MANAGED_BY } from '../render/labels';
+import { objectName } from '../render/plan';
+import { renderThanosObjects } from '../render/thanos';
+import type { ThanosSettings } from '../request/defaults';
 
 export interface RemovalResult {
   deleted: string[];
@@ -24,6 +27,20 @@ export const INSTALLED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 const VOLUME_CLAIM_SELECTOR =
   'app.kubernetes.io/instance=thanos,app.kubernetes.io/name in (thanos-receive,thanos-store,thanos-compact,thanos-rule)';
 
+/** `Kind/name` of every object the installer made in the namespace, with what deleting it takes. */
+export async function installedObjects(kc: k8s.KubeConfig, namespace: string): Promise<{ name: string; ref: k8s.KubernetesObject }[]> {
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const found: { name: string; ref: k8s.KubernetesObject }[] = [];
+  for (const { apiVersion, kind } of INSTALLED_KINDS) {
+    const list = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, INSTALLED_SELECTOR);
+    for (const item of list.items) {
+      const name = item.metadata?.name as string;
+      found.push({ name: `${kind}/${name}`, ref: { apiVersion, kind, metadata: { name, namespace } } });
+    }
+  }
+  return found;
+}
+
 /**
  * Deletes every object the install created, found by the installer's
  * managed-by label. Volume claims (and so Receive's and Store's data) are
@@ -33,21 +50,21 @@ const VOLUME_CLAIM_SELECTOR =
 export function removalActivities(kc: k8s.KubeConfig) {
   const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const deleteIfPresent = async (ref: k8s.KubernetesObject): Promise<boolean> => {
+    try {
+      await objects.delete(ref, undefined, undefined, undefined, undefined, 'Background');
+      return true;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return false;
+    }
+  };
   return {
     async removeThanos(namespace: string, deleteVolumeClaims: boolean): Promise<RemovalResult> {
       const deleted: string[] = [];
-      for (const { apiVersion, kind } of INSTALLED_KINDS) {
-        const list = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, INSTALLED_SELECTOR);
-        for (const item of list.items) {
-          const name = item.metadata?.name as string;
-          try {
-            await objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background');
-            deleted.push(`${kind}/${name}`);
-          } catch (err) {
-            if (!isNotFound(err)) throw err;
-          }
-          heartbeat();
-        }
+      for (const { name, ref } of await installedObjects(kc, namespace)) {
+        if (await deleteIfPresent(ref)) deleted.push(name);
+        heartbeat();
       }
       const claims = await core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: VOLUME_CLAIM_SELECTOR });
       const keptVolumeClaims: string[] = [];
@@ -65,6 +82,21 @@ export function removalActivities(kc: k8s.KubeConfig) {
         }
       }
       return { deleted, keptVolumeClaims };
+    },
+
+    /**
+     * Deletes what the installer made that `settings` no longer produce
+     * (volume claims are never among them), and nothing else.
+     */
+    async removeUnproducedObjects(settings: ThanosSettings): Promise<string[]> {
+      const produced = new Set(renderThanosObjects(settings).map(objectName));
+      const deleted: string[] = [];
+      for (const { name, ref } of await installedObjects(kc, settings.namespace)) {
+        if (produced.has(name)) continue;
+        if (await deleteIfPresent(ref)) deleted.push(name);
+        heartbeat();
+      }
+      return deleted;
     },
   };
 }

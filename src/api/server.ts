@@ -17,7 +17,7 @@ import {
 } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { clusterNameOf, installInputOf, planInstall, startInstall, startUninstall, startVerify } from '../client/installs';
+import { clusterNameOf, installInputOf, planInstall, startInstall, startReconfigure, startUninstall, startVerify } from '../client/installs';
 import { validateInstallRequest, validateThanosConfig, type FieldError } from '../request/validate';
 import { InstallRequestSchema } from '../request/schema';
 import {
@@ -32,6 +32,8 @@ import {
   workflowIdFor,
 } from '../workflows/contracts';
 import type { installThanos } from '../workflows';
+import { planRefusals } from '../render/plan';
+import type { ThanosSettings } from '../request/defaults';
 import type { Progress } from '../workflows/progress';
 import { bearerMatches } from './auth';
 import { CLUSTER_NAME, CLUSTER_NAME_RULE, isClusterName, type ClusterRegistry } from './clusters';
@@ -54,6 +56,18 @@ const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
 /** How long the API waits for a worker to answer a progress query. */
 const QUERY_DEADLINE_MS = 3000;
 const FINGERPRINT_MEMO = 'requestFingerprint';
+/** The workflows that leave Thanos installed when they succeed; retry and rollback act on them. */
+const INSTALL_TYPES = new Set(['installThanos', 'reconfigureThanos']);
+/** What a workflow type is called in answers. */
+const RUN_NOUNS: Record<string, string> = {
+  installThanos: 'install',
+  reconfigureThanos: 'reconfiguration',
+  uninstallThanos: 'uninstall',
+  verifyThanos: 'check',
+};
+const nounOf = (type: string): string => RUN_NOUNS[type] ?? type;
+/** `an install`, `a reconfiguration`, ... */
+const aRunOf = (type: string): string => `${/^[aeiou]/.test(nounOf(type)) ? 'an' : 'a'} ${nounOf(type)}`;
 
 /** The same request, whatever its key case or order, has the same fingerprint. */
 function fingerprint(value: unknown): string {
@@ -145,7 +159,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       throw err;
     }
   };
-  /** The cluster's latest install or uninstall. */
+  /**
+   * The settings Thanos runs with after a finished install or
+   * reconfiguration; undefined where it was never installed, was removed, or
+   * its run ended without saying.
+   */
+  const installedSettings = async (existing: WorkflowExecutionDescription): Promise<ThanosSettings | undefined> => {
+    if (!INSTALL_TYPES.has(existing.type) || existing.status.name !== 'COMPLETED') return undefined;
+    const result = await client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId).result();
+    return result.settings;
+  };
+  /** The cluster's latest install, reconfiguration or uninstall. */
   const describe = (clusterName: string) => describeWorkflow(workflowIdFor(clusterName));
   const links = (workflowId: string, runId: string) => ({
     workflowId,
@@ -195,39 +219,48 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       if (taskQueue === undefined) {
         return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: notServed(clusterName) }]);
       }
-      if (request.query.dryRun === 'All') {
+      const settings = { ...validated.settings, namespace };
+      const print = fingerprint(validated.request);
+      const planned = async (installed: boolean) => {
         try {
-          const plan = await planInstall(client, { clusterName, settings: { ...validated.settings, namespace } }, taskQueue);
-          return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
+          return await planInstall(client, { clusterName, settings, installed }, taskQueue);
         } catch (err) {
           const cause = err instanceof WorkflowFailedError ? (err.cause?.cause ?? err.cause) : err;
-          return failed(reply, 502, `planning the install of cluster ${clusterName} failed: ${(cause as Error).message}`);
+          return `planning the change of cluster ${clusterName} failed: ${(cause as Error).message}`;
         }
-      }
-      const print = fingerprint(validated.request);
+      };
       for (;;) {
         const existing = await describe(clusterName);
         const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
         if (existing?.status.name === 'RUNNING') {
-          if (!sameRequest || existing.type !== 'installThanos') {
-            return failed(reply, 409, `a different ${existing.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${clusterName}`);
+          if (!sameRequest || !INSTALL_TYPES.has(existing.type)) {
+            return failed(reply, 409, `a different ${nounOf(existing.type)} is running for cluster ${clusterName}`);
           }
           return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
         }
-        if (existing && sameRequest && existing.type === 'installThanos' && existing.status.name === 'COMPLETED') {
-          // Finished only for an install that succeeded; after a rollback the same request installs again.
-          const result = await client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId).result();
-          if (result.phase === 'Succeeded') return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+        const installed = existing === undefined ? undefined : await installedSettings(existing);
+        if (request.query.dryRun === 'All') {
+          const plan = await planned(installed !== undefined);
+          if (typeof plan === 'string') return failed(reply, 502, plan);
+          return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
         }
         try {
-          const started = await startInstall(
-            client,
-            installInputOf(clusterName, { ...validated.settings, namespace }),
-            taskQueue,
-            { [FINGERPRINT_MEMO]: print },
-          );
-          installsStarted.inc();
-          return reply.code(202).send({ clusterName, status: 'Doing', ...links(started.workflowId, started.runId) });
+          if (installed === undefined) {
+            const started = await startInstall(client, installInputOf(clusterName, settings), taskQueue, { [FINGERPRINT_MEMO]: print });
+            installsStarted.inc();
+            return reply.code(202).send({ clusterName, status: 'Doing', ...links(started.workflowId, started.runId) });
+          }
+          // An installed cluster: compare it with what the request asks for.
+          const plan = await planned(true);
+          if (typeof plan === 'string') return failed(reply, 502, plan);
+          if (plan.refused) {
+            return failed(reply, 422, 'the change cannot be made in place; nothing was changed', planRefusals(plan));
+          }
+          if (!plan.changes && sameRequest && existing !== undefined) {
+            return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+          }
+          const started = await startReconfigure(client, { ...installInputOf(clusterName, settings), from: installed }, taskQueue, { [FINGERPRINT_MEMO]: print });
+          return reply.code(202).send({ clusterName, status: 'Doing', reconfigure: sameRequest ? 'repair' : 'change', ...links(started.workflowId, started.runId) });
         } catch (err) {
           // Another request started it first: answer as for that one.
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -255,7 +288,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       } catch (err) {
         return reply.code(503).send({
           status: 'Unknown',
-          data: `the ${existing.type === 'uninstallThanos' ? 'uninstall' : existing.type === 'verifyThanos' ? 'check' : 'install'} of cluster ${existing.workflowId.replace(/^thanos-installer-(verify-)?/, '')} is running, but no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000}s (is a worker running on task queue ${existing.taskQueue}?): ${(err as Error).message}`,
+          data: `the ${nounOf(existing.type)} of cluster ${existing.workflowId.replace(/^thanos-installer-(verify-)?/, '')} is running, but no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000}s (is a worker running on task queue ${existing.taskQueue}?): ${(err as Error).message}`,
           ...where,
         });
       }
@@ -281,11 +314,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (taskQueue === undefined) return failed(reply, 404, notServed(name));
     const install = await describe(name);
     if (!install) return reply.code(404).send({ status: 'Unknown', message: `no install for cluster ${name}` });
-    if (install.status.name === 'RUNNING') return failed(reply, 409, `an ${install.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${name}: verify once it has finished`);
-    if (install.type !== 'installThanos') return failed(reply, 409, `Thanos was uninstalled from cluster ${name}`);
+    if (install.status.name === 'RUNNING') return failed(reply, 409, `${aRunOf(install.type)} is running for cluster ${name}: verify once it has finished`);
+    if (!INSTALL_TYPES.has(install.type)) return failed(reply, 409, `Thanos was uninstalled from cluster ${name}`);
     const result = await client.workflow.getHandle<typeof installThanos>(install.workflowId, install.runId).result().catch(() => undefined);
-    if (result?.phase !== 'Succeeded') return failed(reply, 409, `the last install of cluster ${name} did not succeed (${result?.phase ?? install.status.name})`);
-    if (!result.settings) {
+    const installedNow = result?.phase === 'Succeeded' || (install.type === 'reconfigureThanos' && result?.phase === 'RolledBack');
+    if (!installedNow) return failed(reply, 409, `the last ${nounOf(install.type)} of cluster ${name} did not succeed (${result?.phase ?? install.status.name})`);
+    if (!result?.settings) {
       return failed(reply, 409, `the install of cluster ${name} finished before the installer recorded its settings: send the same install request again, then verify`);
     }
     const started = await startVerify(client, { clusterName: name, settings: result.settings }, taskQueue);
@@ -305,7 +339,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
    */
   const retryRequestFor = async (existing: WorkflowExecutionDescription, thanos: unknown): Promise<RetryRequest | FieldError[]> => {
     if (thanos === undefined) return {};
-    if (existing.type !== 'installThanos') return [{ path: 'thanos', message: 'an uninstall takes no settings: send retry without a body' }];
+    if (!INSTALL_TYPES.has(existing.type)) return [{ path: 'thanos', message: 'an uninstall takes no settings: send retry without a body' }];
     const handle = client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId);
     const current = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(settingsQuery));
     const corrected = validateThanosConfig(thanos, current.globalNodeIp);
@@ -316,7 +350,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (clusters.taskQueueOf(name) === undefined) return failed(reply, 404, notServed(name));
     const existing = await describe(name);
     if (!existing || existing.status.name !== 'RUNNING') return failed(reply, 409, `no install of cluster ${name} is waiting for the operator`);
-    if (decision === 'rollback' && existing.type !== 'installThanos') {
+    if (decision === 'rollback' && !INSTALL_TYPES.has(existing.type)) {
       return failed(reply, 409, `cluster ${name} is being uninstalled, which cannot be rolled back: send retry if it waits for the operator`);
     }
     try {
@@ -345,7 +379,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const taskQueue = clusters.taskQueueOf(request.params.name);
     if (taskQueue === undefined) return failed(reply, 404, notServed(request.params.name));
     const existing = await describe(request.params.name);
-    if (existing?.status.name === 'RUNNING') return failed(reply, 409, `an ${existing.type === 'installThanos' ? 'install' : 'uninstall'} is running for cluster ${request.params.name}`);
+    if (existing?.status.name === 'RUNNING') return failed(reply, 409, `${aRunOf(existing.type)} is running for cluster ${request.params.name}`);
     try {
       const started = await startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue);
       return reply.code(202).send({ clusterName: request.params.name, status: 'Doing', ...links(started.workflowId, started.runId) });

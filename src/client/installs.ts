@@ -9,7 +9,7 @@ import type { CodecKeys } from '../codec/key';
 import type { ThanosSettings } from '../request/defaults';
 import type { InstallRequest } from '../request/schema';
 import type { InstallPlan } from '../render/plan';
-import { installThanos, planThanos, uninstallThanos, verifyThanos } from '../workflows';
+import { installThanos, planThanos, reconfigureThanos, uninstallThanos, verifyThanos } from '../workflows';
 import {
   searchAttributes,
   TASK_QUEUE,
@@ -18,6 +18,7 @@ import {
   workflowIdFor,
   type InstallInput,
   type PlanInput,
+  type ReconfigureInput,
   type UninstallInput,
   type VerifyInput,
 } from '../workflows/contracts';
@@ -95,6 +96,32 @@ export async function startInstall(
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     staticSummary: `Install Thanos on TKE cluster ${input.clusterName}`,
+    staticDetails: installDetails(input.settings),
+    typedSearchAttributes: startingAttributes(input.clusterName),
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+/**
+ * Starts `reconfigureThanos` for an installed cluster, under the same id as
+ * its installs: at most one change runs per cluster.
+ */
+export async function startReconfigure(
+  client: Client,
+  input: ReconfigureInput,
+  taskQueue = TASK_QUEUE,
+  memo?: Record<string, string>,
+): Promise<StartedWorkflow> {
+  const same = JSON.stringify(input.from) === JSON.stringify(input.settings);
+  const handle = await client.workflow.start(reconfigureThanos, {
+    taskQueue,
+    memo,
+    workflowId: workflowIdFor(input.clusterName),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    staticSummary: same
+      ? `Repair drift of Thanos on TKE cluster ${input.clusterName}`
+      : `Reconfigure Thanos on TKE cluster ${input.clusterName}`,
     staticDetails: installDetails(input.settings),
     typedSearchAttributes: startingAttributes(input.clusterName),
   });

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { FIELD_MANAGER } from './apply';
 
 /** JSON merge patch: changes only what it names, and is a no-op when nothing differs. */
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /** Sets (or, with null, removes) annotations of a Deployment's pod template: a change rolls the pods. */
 export async function patchPodTemplateAnnotations(

@@ -20,6 +20,16 @@ export function objectsOfGroup(settings: ThanosSettings, group: ObjectGroup): Ku
   return renderThanosObjects(settings).filter((object) => groupOf(object) === group);
 }
 
+/**
+ * One component's objects, in apply order (the objstore Secret is nobody's):
+ * a reconfiguration rolls components out one at a time.
+ */
+export function objectsOfComponent(settings: ThanosSettings, component: ThanosComponent, receiveHashringMembers?: number): KubernetesObject[] {
+  return renderThanosObjects(settings, receiveHashringMembers).filter(
+    (object) => groupOf(object) !== 'objstore-secret' && componentOf(object) === component,
+  );
+}
+
 /** The workloads whose readiness the install waits for, with the component each runs. */
 export function thanosWorkloads(settings: ThanosSettings): { component: ThanosComponent; kind: 'Deployment' | 'StatefulSet'; name: string }[] {
   return renderThanosObjects(settings)

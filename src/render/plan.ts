@@ -8,7 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { isRecord } from '../request/field-error';
 import { MASKED } from '../request/secrets';
 
-export type PlannedAction = 'create' | 'change' | 'unchanged' | 'cannot-change-in-place' | 'no-longer-produced';
+export type PlannedAction = 'create' | 'change' | 'grow-volumes' | 'unchanged' | 'cannot-change-in-place' | 'remove' | 'no-longer-produced';
 
 export interface FieldChange {
   path: string;
@@ -24,6 +24,8 @@ export interface ObjectPlan {
   changes: FieldChange[];
   /** Why the action is what it is, where the action alone does not say (the API server's refusal, ...). */
   reason?: string;
+  /** The request's field a refusal is about, where one is. */
+  field?: string;
 }
 
 export interface TkeKeyPlan {
@@ -99,7 +101,7 @@ const WORKLOADS = new Set(['Deployment', 'StatefulSet']);
 export function restartsOf(objects: ObjectPlan[]): string[] {
   return objects.flatMap((plan) => {
     const kind = plan.object.split('/')[0] ?? '';
-    const template = plan.action === 'change' && WORKLOADS.has(kind) ? plan.changes.filter((c) => c.path.startsWith('spec.template.')) : [];
+    const template = (plan.action === 'change' || plan.action === 'grow-volumes') && WORKLOADS.has(kind) ? plan.changes.filter((c) => c.path.startsWith('spec.template.')) : [];
     return template.length > 0 ? [`${plan.object}: its pods restart (pod template changes at ${template.map((c) => c.path).join(', ')})`] : [];
   });
 }
@@ -123,8 +125,10 @@ const SIGN: Record<PlannedAction, string> = {
   create: '+',
   change: '~',
   unchanged: '=',
+  'grow-volumes': '^',
   'cannot-change-in-place': '!',
-  'no-longer-produced': '-',
+  remove: '-',
+  'no-longer-produced': '?',
 };
 
 /** The plan as lines for people: one per object and TKE key, then the restarts. */
@@ -137,4 +141,30 @@ export function planLines(plan: InstallPlan): string[] {
   lines.push(...plan.restarts.map((r) => `restart: ${r}`));
   lines.push(plan.refused ? 'refused: a change cannot be made in place' : plan.changes ? 'changes' : 'no changes');
   return lines;
+}
+
+/** What a plan would do, in one line for the progress log: each object and key that differs, and how. */
+export function planSummary(plan: InstallPlan): string {
+  const parts = plan.objects.flatMap((o): string[] => {
+    switch (o.action) {
+      case 'create':
+        return [`create ${o.object}`];
+      case 'change':
+      case 'grow-volumes':
+        return [`${o.action === 'change' ? 'change' : 'grow the volumes of'} ${o.object} (${o.changes.map((c) => c.path).join(', ')})`];
+      case 'remove':
+        return [`remove ${o.object}`];
+      default:
+        return [];
+    }
+  });
+  parts.push(...plan.tkeConfig.filter((k) => k.action === 'change').map((k) => `edit ConfigMap/${k.configMap} key ${k.key}`));
+  return parts.length > 0 ? parts.join('; ') : 'the cluster is as these settings want it';
+}
+
+/** Each change that cannot be made in place: the field (or object) it is about, why, and the ways out. */
+export function planRefusals(plan: InstallPlan): { path: string; message: string }[] {
+  return plan.objects
+    .filter((o) => o.action === 'cannot-change-in-place')
+    .map((o) => ({ path: o.field ?? o.object, message: `${o.object}: ${o.reason}` }));
 }

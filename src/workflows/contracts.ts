@@ -40,7 +40,12 @@ export function clusterOfWorkflow(workflowType: string, workflowId: string): str
   if (workflowType === 'planThanos') {
     return workflowId.startsWith(PLAN_WORKFLOW_ID_PREFIX) ? workflowId.slice(PLAN_WORKFLOW_ID_PREFIX.length).split('.')[0] : undefined;
   }
-  const prefix = { installThanos: WORKFLOW_ID_PREFIX, uninstallThanos: WORKFLOW_ID_PREFIX, verifyThanos: VERIFY_WORKFLOW_ID_PREFIX }[workflowType];
+  const prefix = {
+    installThanos: WORKFLOW_ID_PREFIX,
+    reconfigureThanos: WORKFLOW_ID_PREFIX,
+    uninstallThanos: WORKFLOW_ID_PREFIX,
+    verifyThanos: VERIFY_WORKFLOW_ID_PREFIX,
+  }[workflowType];
   return prefix !== undefined && workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : undefined;
 }
 
@@ -74,6 +79,17 @@ export interface InstallInputV1 {
   rolloutTimeoutSeconds?: number;
 }
 
+/**
+ * What `reconfigureThanos` is started with: an installed cluster, the
+ * settings it runs with (those of its last run that succeeded) and the ones
+ * asked for now, both resolved by the client. The same settings twice
+ * repair drift.
+ */
+export interface ReconfigureInput extends InstallInput {
+  /** The settings the cluster runs with: what a rollback returns to. */
+  from: ThanosSettings;
+}
+
 export interface UninstallInput {
   clusterName: string;
   namespace: string;
@@ -100,7 +116,12 @@ export interface RollbackRequest {
 export interface InstallResult {
   phase: Progress['phase'];
   progress: Progress;
-  /** The settings a successful install finished with (what `verifyThanos` checks). */
+  /**
+   * The settings the cluster runs with once the run ended (what `verifyThanos`
+   * checks, and what a reconfiguration starts from): a successful run's, or
+   * those a rolled-back reconfiguration returned to; none where Thanos was
+   * removed.
+   */
   settings?: ThanosSettings;
 }
 
@@ -108,6 +129,8 @@ export interface PlanInput {
   clusterName: string;
   /** The settings an install would run with, every default filled in. */
   settings: ThanosSettings;
+  /** The cluster runs an install: the change would be a reconfiguration, which removes what it no longer produces. */
+  installed?: boolean;
 }
 
 export interface VerifyInput {

@@ -2,5 +2,6 @@
 export { checkWorker } from './check-worker';
 export { installThanos } from './install';
 export { planThanos } from './plan';
+export { reconfigureThanos } from './reconfigure';
 export { uninstallThanos } from './uninstall';
 export { verifyThanos } from './verify';

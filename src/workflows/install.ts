@@ -1,13 +1,4 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  isCancellation,
-  patched,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
 import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
@@ -15,13 +6,7 @@ import { tkeConfigEdits } from '../render/tke';
 import { thanosQueryAddress } from '../render/tke/monitor-config';
 import { activitiesFor, waitingActivitiesFor } from './activities';
 import {
-  INVALID_SETTINGS,
-  NOT_WAITING,
-  progressQuery,
-  retryUpdate,
-  rollbackUpdate,
   searchAttributes,
-  settingsQuery,
   type InstallInput,
   type InstallInputV1,
   type InstallResult,
@@ -29,6 +14,7 @@ import {
   type RollbackRequest,
 } from './contracts';
 import { currentInput, settingsOfV1Retry } from './input-v1';
+import { handleOperator } from './operator';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { keysLeftLog, removalActions } from './removal';
 import { ProgressTracker, type StepAction } from './runner';
@@ -39,8 +25,6 @@ import { verifyDataPathStep } from './verify';
 function installSteps() {
   return patched(STEP_PATCHES.verifyDataPath) ? INSTALL_STEPS : INSTALL_STEPS.filter((s) => s.id !== 'verify-data-path');
 }
-
-type Decision = { kind: 'retry'; settings?: ThanosSettings } | { kind: 'rollback'; request: RollbackRequest };
 
 function installActions(input: InstallInput, settings: () => ThanosSettings, progress: Progress): Record<InstallStepId, StepAction> {
   const readiness = input.readinessTimeoutSeconds;
@@ -99,79 +83,11 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
   };
   const tracker = new ProgressTracker(progress);
   upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
-  // Set by the update handlers; an object so that TypeScript sees it change.
-  const operator: { decision?: Decision } = {};
-
-  /**
-   * The operator decides once per wait: the first accepted retry or rollback
-   * wins, and anything sent before the workflow has acted on it is refused
-   * with the reason (a validator's refusal leaves no trace in history).
-   */
-  const refuseUnlessUndecided = (what: string): void => {
-    if (progress.phase !== 'WaitingForOperator') {
-      throw ApplicationFailure.create({ type: NOT_WAITING, message: `nothing to ${what}: the install is ${progress.phase}` });
-    }
-    if (operator.decision !== undefined) {
-      throw ApplicationFailure.create({
-        type: NOT_WAITING,
-        message: `a ${operator.decision.kind} was already accepted and is being carried out; send ${what} again if it fails`,
-      });
-    }
-  };
-
   /** The corrected settings a retry carries, if any. */
   const correctedSettings = (request: RetryRequest): ThanosSettings | undefined =>
     request.settings ??
     (request.thanos === undefined ? undefined : settingsOfV1Retry(request.thanos, settings.globalNodeIp, settings.namespace));
-  const invalidSettings = (path: string, message: string) =>
-    ApplicationFailure.create({ type: INVALID_SETTINGS, message: `${path}: ${message}`, details: [[{ path, message }]] });
-
-  setHandler(progressQuery, () => progress);
-  setHandler(settingsQuery, () => settings);
-  setHandler(
-    retryUpdate,
-    async (request) => {
-      operator.decision = { kind: 'retry', settings: correctedSettings(request) };
-      await condition(() => progress.phase !== 'WaitingForOperator');
-      return progress;
-    },
-    {
-      validator: (request) => {
-        refuseUnlessUndecided('retry');
-        if (request.thanos !== undefined) {
-          throw invalidSettings('thanos', 'send corrected settings resolved by the installer\'s API or CLI (`settings`), not the raw request');
-        }
-        if (request.settings !== undefined && request.settings.namespace !== settings.namespace) {
-          throw invalidSettings('settings.namespace', `an install cannot move: it runs in ${settings.namespace}, got ${request.settings.namespace}`);
-        }
-      },
-    },
-  );
-  setHandler(
-    rollbackUpdate,
-    async (request) => {
-      operator.decision = { kind: 'rollback', request };
-      await condition(() => progress.phase !== 'WaitingForOperator');
-      return progress;
-    },
-    {
-      validator: (_request) => {
-        if (progress.phase !== 'WaitingForOperator') {
-          throw ApplicationFailure.create({
-            type: NOT_WAITING,
-            message: `rollback is possible while the install waits for the operator; it is ${progress.phase} (cancel the workflow to stop it)`,
-          });
-        }
-        if (progress.rollbackSteps.length > 0) {
-          throw ApplicationFailure.create({
-            type: NOT_WAITING,
-            message: 'the rollback itself is waiting for the operator: fix the cause, then send retry to run its failed step again',
-          });
-        }
-        refuseUnlessUndecided('rollback');
-      },
-    },
-  );
+  const operator = handleOperator(progress, () => settings, correctedSettings);
 
   const rollback = async (request: RollbackRequest): Promise<InstallResult> => {
     progress.rollbackSteps = progress.rollbackSteps.length > 0 ? progress.rollbackSteps : newSteps(REMOVAL_STEPS);

@@ -28,7 +28,7 @@ export interface StepProgress {
 export type Phase = 'Running' | 'WaitingForOperator' | 'RollingBack' | 'Succeeded' | 'RolledBack' | 'Uninstalled' | 'Failed';
 
 export interface Progress {
-  kind: 'install' | 'uninstall' | 'verify';
+  kind: 'install' | 'reconfigure' | 'uninstall' | 'verify';
   clusterName: string;
   phase: Phase;
   /** One line saying what happens now. */

@@ -16,6 +16,27 @@ export const INSTALL_STEPS = [
 ] as const;
 
 /**
+ * What a different request for an installed cluster does: every change is
+ * checked first, then made a component at a time so that Query keeps
+ * answering and Receive keeps accepting writes. Rolling it back runs the
+ * same steps toward the settings that last succeeded.
+ */
+export const RECONFIGURE_STEPS = [
+  { id: 'check-changes', title: 'Check that every change can be made in place (server-side dry-run)' },
+  { id: 'check-bucket', title: 'Check the object storage bucket' },
+  { id: 'apply-objstore-secret', title: 'Apply the objstore Secret' },
+  { id: 'grow-volumes', title: 'Grow the volumes asked to be larger' },
+  { id: 'roll-out-thanos', title: 'Roll out Store, Compact, Rule, Receive (hashring following its replicas) and Query, one at a time' },
+  { id: 'remove-unproduced', title: 'Remove the objects these settings no longer produce' },
+  { id: 'reconfigure-consumers', title: 'Point tke-monitor at Query and tke-platform-controller at Receive' },
+  { id: 'restart-consumers', title: 'Restart the reconfigured TKE components and wait for them' },
+  { id: 'verify-data-path', title: 'Verify the data path: a canary through Receive\'s NodePort, read back through Query' },
+] as const;
+
+/** The order a reconfiguration rolls components out: bucket readers, then the writer, then Query, which rolls with a surge pod. */
+export const ROLL_OUT_ORDER = ['store', 'compact', 'rule', 'receive', 'query'] as const;
+
+/**
  * Changes to the install's steps that running installs must not see: each
  * is a `patched()` id, decided once at the start of the workflow, so that a
  * history recorded before the change replays the steps it ran.
@@ -48,7 +69,8 @@ export const PLAN_STEPS = [
 
 export type InstallStepId = (typeof INSTALL_STEPS)[number]['id'];
 export type RemovalStepId = (typeof REMOVAL_STEPS)[number]['id'];
-export type StepId = InstallStepId | RemovalStepId | (typeof PLAN_STEPS)[number]['id'];
+export type ReconfigureStepId = (typeof RECONFIGURE_STEPS)[number]['id'];
+export type StepId = InstallStepId | RemovalStepId | ReconfigureStepId | (typeof PLAN_STEPS)[number]['id'];
 
 /**
  * How the workflow retries a step before giving it to the operator. Errors

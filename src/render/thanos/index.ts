@@ -10,11 +10,12 @@ import { storeObjects } from './store';
 /**
  * Every Thanos object, in apply order: the objstore Secret the others mount,
  * then receive (ingestion comes first), query, store, compact and rule.
+ * While Receive scales, its hashring lists `receiveHashringMembers` replicas.
  */
-export function renderThanosObjects(settings: ThanosSettings): KubernetesObject[] {
+export function renderThanosObjects(settings: ThanosSettings, receiveHashringMembers?: number): KubernetesObject[] {
   return [
     objstoreSecret(settings),
-    ...receiveObjects(settings),
+    ...receiveObjects(settings, receiveHashringMembers),
     ...queryObjects(settings),
     ...storeObjects(settings),
     ...compactObjects(settings),

@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2';
+import { utf8ToBytes } from '@noble/hashes/utils';
 import type { KubernetesObject, V1ConfigMap, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { ThanosSettings } from '../../request/defaults';
 import { selectorLabels } from '../labels';
@@ -19,9 +21,10 @@ import {
   thanosContainer,
 } from './workload';
 
-const HASHRING_CONFIGMAP_NAME = 'thanos-receive-hashring';
-const HASHRING_FILE_NAME = 'hashrings.json';
+export const HASHRING_CONFIGMAP_NAME = 'thanos-receive-hashring';
+export const HASHRING_FILE_NAME = 'hashrings.json';
 const HASHRING_MOUNT_PATH = '/etc/thanos/hashring';
+const HASHRING_REFRESH_INTERVAL = '10s';
 export const RECEIVE_NODEPORT_SERVICE_NAME = 'thanos-receive-nodeport';
 
 /** The external label each receive replica adds, and Query deduplicates on. */
@@ -50,12 +53,32 @@ interface Hashring {
   endpoints: string[];
 }
 
-/** One hashring serving every tenant, with one endpoint per StatefulSet ordinal. */
-function receiveHashrings(settings: ThanosSettings): Hashring[] {
-  const endpoints = Array.from({ length: settings.replicas.receive }, (_, ordinal) =>
-    receiveEndpoint(`${resourceName('receive')}-${ordinal}`, settings.namespace),
+/**
+ * The hashrings file: one hashring serving every tenant, with one endpoint
+ * per StatefulSet ordinal below `members`. Scaling lists fewer members than
+ * replicas for a while: new replicas join only once Ready, leaving ones
+ * leave before they stop.
+ */
+export function hashringsFile(settings: ThanosSettings, members = settings.replicas.receive): string {
+  const endpoints = Array.from({ length: members }, (_, ordinal) =>
+    receiveEndpoint(receivePodName(ordinal), settings.namespace),
   );
-  return [{ hashring: 'default', tenants: [], endpoints }];
+  const hashrings: Hashring[] = [{ hashring: 'default', tenants: [], endpoints }];
+  return `${JSON.stringify(hashrings, null, 2)}\n`;
+}
+
+export const receivePodName = (ordinal: number): string => `${resourceName('receive')}-${ordinal}`;
+
+/**
+ * The value a receive pod reports as `thanos_receive_config_hash` once it has
+ * loaded `file`: the first 48 bits of its SHA-256, little-endian (Thanos's
+ * own encoding), so the installer can tell that a pod runs the new hashring.
+ */
+export function hashringConfigHash(file: string): number {
+  const sum = sha256(utf8ToBytes(file));
+  let value = 0;
+  for (let i = 5; i >= 0; i--) value = value * 256 + (sum[i] ?? 0);
+  return value;
 }
 
 function nodePortService(settings: ThanosSettings): V1Service {
@@ -77,13 +100,16 @@ function nodePortService(settings: ThanosSettings): V1Service {
   };
 }
 
-/** Receive: hashring ConfigMap, headless Service, NodePort Service, StatefulSet, PodDisruptionBudget. */
-export function receiveObjects(settings: ThanosSettings): KubernetesObject[] {
+/**
+ * Receive: hashring ConfigMap, headless Service, NodePort Service, StatefulSet,
+ * PodDisruptionBudget; the hashring lists `hashringMembers` replicas.
+ */
+export function receiveObjects(settings: ThanosSettings, hashringMembers = settings.replicas.receive): KubernetesObject[] {
   const hashringConfigMap: V1ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata('receive', settings, HASHRING_CONFIGMAP_NAME),
-    data: { [HASHRING_FILE_NAME]: `${JSON.stringify(receiveHashrings(settings), null, 2)}\n` },
+    data: { [HASHRING_FILE_NAME]: hashringsFile(settings, hashringMembers) },
   };
 
   const container = thanosContainer('receive', settings, {
@@ -95,6 +121,10 @@ export function receiveObjects(settings: ThanosSettings): KubernetesObject[] {
       `--tsdb.retention=${settings.retention.receive}`,
       OBJSTORE_CONFIG_FLAG,
       `--receive.hashrings-file=${HASHRING_MOUNT_PATH}/${HASHRING_FILE_NAME}`,
+      // A ConfigMap update replaces the file behind a symlink, which the file
+      // watch may miss after the first change: re-read it often, so scaling
+      // need not wait Thanos's default five minutes.
+      `--receive.hashrings-file-refresh-interval=${HASHRING_REFRESH_INTERVAL}`,
       `--receive.local-endpoint=${receiveEndpoint('$(POD_NAME)', settings.namespace)}`,
       `--receive.replication-factor=${settings.receiveReplicationFactor}`,
       // Thanos recommends ketama for every new install: adding a replica moves few series.

@@ -10,19 +10,33 @@ import type { GroundNamespaces } from './namespaces';
  */
 export interface ForwardedPorts {
   /** Served inside, reached from the host's 127.0.0.1. */
-  out: number[];
+  out: ForwardedPort[];
   /** Served on the host, reached from 127.0.0.1 inside. */
-  in: number[];
+  in: ForwardedPort[];
 }
 
-export async function startForwarder(ns: GroundNamespaces, logDir: string, ports: ForwardedPorts): Promise<ManagedProcess> {
+/**
+ * A loopback port, relayed to the same port on the other side, or to `dial`
+ * there (`host:port`): a NodePort on GLOBAL_NODE_IP, say, which exists only
+ * inside the test ground.
+ */
+export type ForwardedPort = number | { port: number; dial: string };
+
+const rule = (p: ForwardedPort): string => (typeof p === 'number' ? `127.0.0.1:${p}` : `127.0.0.1:${p.port}=${p.dial}`);
+
+export async function startForwarder(
+  ns: Pick<GroundNamespaces, 'netns'>,
+  logDir: string,
+  ports: ForwardedPorts,
+  name = 'forward',
+): Promise<ManagedProcess> {
   const forwarder = startProcess({
-    name: 'forward',
+    name,
     command: binPath('forward'),
     args: [
       `--netns=${ns.netns}`,
-      ...ports.out.map((p) => `--out=127.0.0.1:${p}`),
-      ...ports.in.map((p) => `--in=127.0.0.1:${p}`),
+      ...ports.out.map((p) => `--out=${rule(p)}`),
+      ...ports.in.map((p) => `--in=${rule(p)}`),
     ],
     logDir,
   });

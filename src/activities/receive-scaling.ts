@@ -1,0 +1,73 @@
+import * as k8s from '@kubernetes/client-node';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isNotFound } from '../kube/patch';
+import { apiServerGet } from '../kube/proxy';
+import type { ThanosSettings } from '../request/defaults';
+import { liveReceiveShape, type ReceiveShape } from '../render/receive-scaling';
+import { HASHRING_CONFIGMAP_NAME, HASHRING_FILE_NAME, hashringConfigHash, hashringsFile, receivePodName } from '../render/thanos/receive';
+import { HTTP_PORT, resourceName } from '../render/thanos/topology';
+import { checkpoint } from './heartbeat';
+
+const CONFIG_HASH_METRIC = 'thanos_receive_config_hash';
+const POLL_MS = 1000;
+
+/** The hashring a receive pod has loaded, as its own metrics report it; undefined while it cannot say. */
+async function loadedHashringHash(kc: k8s.KubeConfig, namespace: string, pod: string): Promise<number | undefined> {
+  const { status, body } = await apiServerGet(kc, `/api/v1/namespaces/${namespace}/pods/${pod}:${HTTP_PORT}/proxy/metrics`);
+  if (status !== 200) return undefined;
+  const line = body.split('\n').find((l) => l.startsWith(`${CONFIG_HASH_METRIC} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+/**
+ * Reading Receive as it runs, and waiting for a scaling stage to take
+ * effect in the pods themselves: a hashring change counts once every
+ * running replica reports having loaded it, a scale-down once the leaving
+ * pods are gone (after flushing their data to the bucket).
+ */
+export function receiveScalingActivities(kc: k8s.KubeConfig) {
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return {
+    /** Receive's live shape; undefined when it is not installed. */
+    async receiveShape(namespace: string): Promise<ReceiveShape | undefined> {
+      try {
+        const statefulSet = await apps.readNamespacedStatefulSet({ name: resourceName('receive'), namespace });
+        const hashrings = await core.readNamespacedConfigMap({ name: HASHRING_CONFIGMAP_NAME, namespace });
+        return liveReceiveShape(statefulSet, hashrings.data?.[HASHRING_FILE_NAME] ?? '[]');
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async waitForReceiveStage(settings: ThanosSettings, hashringMembers: number, timeoutSeconds: number): Promise<string> {
+      const ctx = Context.current();
+      const namespace = settings.namespace;
+      const wanted = hashringConfigHash(hashringsFile(settings, hashringMembers));
+      const running = Array.from({ length: settings.replicas.receive }, (_, i) => receivePodName(i));
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      for (;;) {
+        const behind: string[] = [];
+        for (const pod of running) {
+          const loaded = await loadedHashringHash(kc, namespace, pod).catch(() => undefined);
+          if (loaded !== wanted) behind.push(pod);
+        }
+        const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${resourceName('receive')}` });
+        const leaving = pods.items.map((p) => p.metadata?.name ?? '').filter((name) => !running.includes(name));
+        const waiting = [
+          ...(behind.length > 0 ? [`${behind.join(', ')} not yet running the hashring of ${hashringMembers} member(s)`] : []),
+          ...(leaving.length > 0 ? [`${leaving.join(', ')} still stopping (flushing to the bucket)`] : []),
+        ];
+        checkpoint({ waiting });
+        if (waiting.length === 0) {
+          return `${running.length} replica(s) running the hashring of ${hashringMembers} member(s)`;
+        }
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.create({ type: 'ReceiveStageTimedOut', message: `after ${timeoutSeconds}s, ${waiting.join('; ')}` });
+        }
+        await ctx.sleep(POLL_MS);
+      }
+    },
+  };
+}

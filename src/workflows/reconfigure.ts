@@ -1,0 +1,176 @@
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ThanosSettings } from '../request/defaults';
+import { installNotes } from '../render';
+import { planRefusals, planSummary } from '../render/plan';
+import { receiveShapeOf, receiveStages, stageSettings } from '../render/receive-scaling';
+import { tkeConfigEdits } from '../render/tke';
+import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
+import { thanosQueryAddress } from '../render/tke/monitor-config';
+import { activitiesFor, waitingActivitiesFor } from './activities';
+import { searchAttributes, type InstallResult, type ReconfigureInput, type RetryRequest } from './contracts';
+import { handleOperator } from './operator';
+import { newSteps, resetForRetry, type Progress } from './progress';
+import { ProgressTracker, type StepAction } from './runner';
+import { RECONFIGURE_STEPS, ROLL_OUT_ORDER, type ReconfigureStepId } from './steps';
+import { verifyDataPathStep } from './verify';
+
+const applied = (r: { objects: string[]; changed: number }): string =>
+  r.changed === 0 ? 'unchanged' : r.objects.filter((o) => !o.endsWith(': unchanged')).join(', ');
+
+/** Receive's part of the roll-out: stage by stage, each waited for in the pods themselves. */
+async function rollOutReceive(target: ThanosSettings, readiness: number, rollout: number): Promise<string[]> {
+  const live = await activitiesFor('roll-out-thanos').receiveShape(target.namespace);
+  const lines: string[] = [];
+  let before = live;
+  for (const stage of receiveStages(live, receiveShapeOf(target))) {
+    const settings = stageSettings(target, stage.shape);
+    const result = await activitiesFor('roll-out-thanos').applyThanosComponent(settings, 'receive', stage.shape.hashringMembers);
+    await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(settings, readiness, ['receive']);
+    const hashringMoved = before !== undefined && before.hashringMembers !== stage.shape.hashringMembers;
+    const replicasLeft = before !== undefined && before.replicas > stage.shape.replicas;
+    const waited = hashringMoved || replicasLeft
+      ? `; ${await waitingActivitiesFor('roll-out-thanos', rollout).waitForReceiveStage(settings, stage.shape.hashringMembers, rollout)}`
+      : '';
+    lines.push(`receive: ${stage.why} (${applied(result)}${waited})`);
+    before = stage.shape;
+  }
+  return lines;
+}
+
+function reconfigureActions(input: ReconfigureInput, target: () => ThanosSettings, progress: Progress): Record<ReconfigureStepId, StepAction> {
+  const readiness = input.readinessTimeoutSeconds;
+  const rollout = input.rolloutTimeoutSeconds;
+  const edits = () => tkeConfigEdits(thanosQueryAddress(target().namespace), receiveRemoteWriteAddress(target()));
+  return {
+    'check-changes': async () => {
+      const plan = await activitiesFor('check-changes').planInstall(target(), true);
+      if (plan.refused) {
+        throw ApplicationFailure.create({
+          type: 'CannotChangeInPlace',
+          nonRetryable: true,
+          message: `nothing was changed: ${planRefusals(plan).map((r) => `${r.path}: ${r.message}`).join(' | ')}`,
+        });
+      }
+      return planSummary(plan);
+    },
+    'check-bucket': async () => {
+      const check = await activitiesFor('check-bucket').checkBucket(target().bucketConfig);
+      if (!check.checked) progress.notes.push(`Bucket ${check.summary}.`);
+      return check.summary;
+    },
+    'apply-objstore-secret': async () =>
+      applied(await activitiesFor('apply-objstore-secret').applyThanosObjects(target(), 'objstore-secret')),
+    'grow-volumes': async () => {
+      const grown = await activitiesFor('grow-volumes').growVolumes(target());
+      return grown.length > 0 ? grown.join('; ') : 'no volume asked to grow';
+    },
+    'roll-out-thanos': async () => {
+      const lines: string[] = [];
+      for (const component of ROLL_OUT_ORDER) {
+        if (component === 'receive') {
+          lines.push(...(await rollOutReceive(target(), readiness, rollout)));
+          continue;
+        }
+        const result = await activitiesFor('roll-out-thanos').applyThanosComponent(target(), component);
+        await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(target(), readiness, [component]);
+        lines.push(`${component}: ${applied(result)}`);
+      }
+      return lines.join('; ');
+    },
+    'remove-unproduced': async () => {
+      const removed = await activitiesFor('remove-unproduced').removeUnproducedObjects(target());
+      return removed.length > 0 ? `removed ${removed.join(', ')}` : 'nothing to remove';
+    },
+    'reconfigure-consumers': async () => {
+      const { changed } = await activitiesFor('reconfigure-consumers').reconfigureConsumers(target().namespace, edits());
+      return changed.length > 0 ? `changed ${changed.join(', ')}` : 'already pointing at Thanos: nothing changed';
+    },
+    'restart-consumers': async () => {
+      const r = await waitingActivitiesFor('restart-consumers', rollout).restartConsumers(target().namespace, edits(), rollout);
+      return `restarted: ${r.restarted.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`;
+    },
+    'verify-data-path': () => verifyDataPathStep(target()),
+  };
+}
+
+/**
+ * Where a rollback returns: the settings that last succeeded, except that
+ * volumes already grown stay grown (a claim never shrinks).
+ */
+function revertTarget(from: ThanosSettings, to: ThanosSettings, volumesGrown: boolean): ThanosSettings {
+  return volumesGrown ? { ...from, storage: { ...from.storage, size: to.storage.size } } : from;
+}
+
+/**
+ * Changes an installed Thanos to new settings, or repairs drift when the
+ * settings are the ones it runs with. Nothing moves until every change is
+ * known to be possible in place; then components roll out one at a time,
+ * Receive's hashring following its replicas. A step that fails for good
+ * waits for the operator: `retry` (optionally with corrected settings) or
+ * `rollback`, which runs the same steps back to the settings that last
+ * succeeded. Cancelling rolls back too, and the run ends RolledBack.
+ */
+export async function reconfigureThanos(input: ReconfigureInput): Promise<InstallResult> {
+  let settings = input.settings;
+  const progress: Progress = {
+    kind: 'reconfigure',
+    clusterName: input.clusterName,
+    phase: 'Running',
+    message: 'starting',
+    steps: newSteps(RECONFIGURE_STEPS),
+    rollbackSteps: [],
+    notes: installNotes(settings),
+  };
+  const tracker = new ProgressTracker(progress);
+  upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
+  const operator = handleOperator(progress, () => settings, (request: RetryRequest) => request.settings);
+
+  const revert = async (): Promise<InstallResult> => {
+    const grown = progress.steps.some((s) => s.id === 'grow-volumes' && s.state === 'succeeded' && !s.result?.startsWith('no volume'));
+    const back = revertTarget(input.from, settings, grown);
+    if (progress.rollbackSteps.length === 0) progress.rollbackSteps = newSteps(RECONFIGURE_STEPS);
+    await tracker.runUntilDone(progress.rollbackSteps, reconfigureActions(input, () => back, progress), {
+      phase: 'RollingBack',
+      message: 'rolling back to the settings that last succeeded',
+      choices: 'retry the rollback',
+      decided: () => operator.decision?.kind === 'retry',
+      clearDecision: () => {
+        operator.decision = undefined;
+      },
+    });
+    tracker.set('RolledBack', 'rolled back: Thanos runs with the settings that last succeeded, and TKE points at it as before');
+    await condition(allHandlersFinished);
+    return { phase: progress.phase, progress, settings: back };
+  };
+
+  try {
+    const outcome = await tracker.runUntilDone(progress.steps, reconfigureActions(input, () => settings, progress), {
+      phase: 'Running',
+      message: 'reconfiguring',
+      choices: 'retry (optionally with corrected settings) or roll back to the settings that last succeeded',
+      skips: () => (settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' }),
+      decided: () => operator.decision !== undefined,
+      clearDecision: () => {
+        operator.decision = undefined;
+      },
+      afterDecision: () => {
+        const chosen = operator.decision;
+        if (chosen?.kind === 'rollback') return 'stop';
+        if (chosen?.settings) {
+          settings = chosen.settings;
+          progress.notes = installNotes(settings);
+          for (const step of progress.steps) resetForRetry(step);
+        }
+        return 'resume';
+      },
+    });
+    if (outcome === 'stopped') return await revert();
+    tracker.set('Succeeded', `Thanos is reconfigured; tke-monitor reads ${thanosQueryAddress(settings.namespace)}`);
+    await condition(allHandlersFinished);
+    return { phase: progress.phase, progress, settings };
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // The run ends with the settings the cluster then has, so the next request reconfigures from them.
+    return await CancellationScope.nonCancellable(() => revert());
+  }
+}
