@@ -232,17 +232,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       for (;;) {
         const existing = await describe(clusterName);
         const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
-        if (existing?.status.name === 'RUNNING') {
+        const running = existing?.status.name === 'RUNNING';
+        const installed = existing === undefined || running ? undefined : await installedSettings(existing);
+        if (request.query.dryRun === 'All') {
+          // While a run goes on, plan as for the cluster it is changing.
+          const plan = await planned(installed !== undefined || (running && existing.type === 'reconfigureThanos'));
+          if (typeof plan === 'string') return failed(reply, 502, plan);
+          return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
+        }
+        if (running) {
           if (!sameRequest || !INSTALL_TYPES.has(existing.type)) {
             return failed(reply, 409, `a different ${nounOf(existing.type)} is running for cluster ${clusterName}`);
           }
           return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
-        }
-        const installed = existing === undefined ? undefined : await installedSettings(existing);
-        if (request.query.dryRun === 'All') {
-          const plan = await planned(installed !== undefined);
-          if (typeof plan === 'string') return failed(reply, 502, plan);
-          return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
         }
         try {
           if (installed === undefined) {

@@ -93,6 +93,9 @@ function reconfigureActions(input: ReconfigureInput, target: () => ThanosSetting
   };
 }
 
+const verifySkipped = (settings: ThanosSettings) =>
+  settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' };
+
 /**
  * Where a rollback returns: the settings that last succeeded, except that
  * volumes already grown stay grown (a claim never shrinks).
@@ -133,6 +136,7 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
       phase: 'RollingBack',
       message: 'rolling back to the settings that last succeeded',
       choices: 'retry the rollback',
+      skips: () => verifySkipped(back),
       decided: () => operator.decision?.kind === 'retry',
       clearDecision: () => {
         operator.decision = undefined;
@@ -148,7 +152,7 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
       phase: 'Running',
       message: 'reconfiguring',
       choices: 'retry (optionally with corrected settings) or roll back to the settings that last succeeded',
-      skips: () => (settings.verifyDataPath ? {} : { 'verify-data-path': 'not run: config.monitor.thanos.verifyDataPath is false' }),
+      skips: () => verifySkipped(settings),
       decided: () => operator.decision !== undefined,
       clearDecision: () => {
         operator.decision = undefined;
