@@ -1,4 +1,4 @@
-import { compareReturned, describePhase, phaseReports, type WriteRecord } from '../support/write-load-report';
+import { compareReturned, describePhase, describeReadBack, phaseReports, type WriteRecord } from '../support/write-load-report';
 import { startWriteLoad } from '../support/write-load';
 
 const T0 = 1_800_000_000_000;
@@ -100,7 +100,9 @@ describe('which acknowledged samples a query returned', () => {
 
   test('refused samples that came back anyway are counted, not held against Receive', () => {
     const returned = [sample(1), sample(2), sample(3), sample(4)];
-    expect(compareReturned(records, returned)).toEqual({ acknowledged: 3, found: 3, missing: [], refusedButReturned: 1 });
+    const readBack = compareReturned(records, returned);
+    expect(readBack).toEqual({ acknowledged: 3, found: 3, missing: [], refusedButReturned: 1 });
+    expect(describeReadBack(readBack, 10_240)).toBe('Query returned 3 of 3 acknowledged samples after 10.2 s; 1 refused sample came back anyway');
   });
 });
 
