@@ -34,7 +34,7 @@ export function s3ClientFor(config: S3BucketConfig['config']): S3Client {
     bucket: config.bucket,
     credentials:
       config.access_key !== undefined && config.secret_key !== undefined
-        ? { accessKey: config.access_key, secretKey: config.secret_key }
+        ? { accessKey: config.access_key, secretKey: config.secret_key, ...(config.session_token !== undefined && { sessionToken: config.session_token }) }
         : undefined,
     region: config.region,
     insecure: config.insecure,

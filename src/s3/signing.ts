@@ -18,6 +18,8 @@ export interface S3Request {
 export interface Credentials {
   accessKey: string;
   secretKey: string;
+  /** Temporary credentials' token (STS), sent as X-Amz-Security-Token. */
+  sessionToken?: string;
 }
 
 /** Sub-resources that AWS Signature V2 includes in the canonical resource. */
@@ -49,7 +51,9 @@ export function stringToSignV2(req: Pick<S3Request, 'method' | 'headers' | 'reso
 }
 
 export function signV2(req: S3Request, credentials: Credentials): S3Request {
-  const headers = { ...req.headers, date: req.headers.date ?? new Date().toUTCString() };
+  // The token is an x-amz- header: it is signed with the rest.
+  const headers: Record<string, string> = { ...req.headers, date: req.headers.date ?? new Date().toUTCString() };
+  if (credentials.sessionToken !== undefined) headers['x-amz-security-token'] = credentials.sessionToken;
   const signature = createHmac('sha1', credentials.secretKey)
     .update(stringToSignV2({ ...req, headers }))
     .digest('base64');
@@ -60,7 +64,7 @@ export async function signV4(req: S3Request, credentials: Credentials, region: s
   const signer = new SignatureV4({
     service: 's3',
     region,
-    credentials: { accessKeyId: credentials.accessKey, secretAccessKey: credentials.secretKey },
+    credentials: { accessKeyId: credentials.accessKey, secretAccessKey: credentials.secretKey, sessionToken: credentials.sessionToken },
     sha256: Hash.bind(null, 'sha256'),
     // S3 signs the path as sent, without encoding it a second time.
     uriEscapePath: false,

@@ -5,7 +5,8 @@
  * when a new worker version rolls out). Payloads are encrypted with the
  * test-only key in test/histories/codec-key, which the replay test uses too.
  *
- * Usage: npm run record-histories -- NAME_PREFIX   (e.g. v1: writes test/histories/v1-*.json)
+ * Usage: npm run record-histories -- NAME_PREFIX [SCENARIO_PREFIX]
+ *   (e.g. v1: writes test/histories/v1-*.json; v3 reconfigure: only the reconfiguration scenarios)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +15,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { connectClient, installInputOf, startInstall, startUninstall } from '../../src/client/installs';
+import { connectClient, installInputOf, startInstall, startReconfigure, startUninstall } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { readCoordinates, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { startTestGround } from '../../src/testground/ground';
 import { binPath } from '../../src/testground/paths';
 import { seedRequestOn, type SeedRequest } from '../../src/testground/seed-request';
 import { installTkeFixture } from '../../src/testground/tke-fixture';
-import { installThanos, uninstallThanos } from '../../src/workflows';
+import { installThanos, reconfigureThanos, uninstallThanos } from '../../src/workflows';
 import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
 import type { Progress } from '../../src/workflows/progress';
 import { createWorker } from '../../src/worker';
@@ -39,7 +40,7 @@ function inputFor(c: TestGroundCoordinates, name: string, namespace: string, edi
   return { input, request };
 }
 
-async function waitForPhase(handle: WorkflowHandle<typeof installThanos>, phase: Progress['phase']): Promise<void> {
+async function waitForPhase(handle: WorkflowHandle<typeof installThanos | typeof reconfigureThanos>, phase: Progress['phase']): Promise<void> {
   const deadline = Date.now() + 120_000;
   while ((await handle.query(progressQuery)).phase !== phase) {
     if (Date.now() > deadline) throw new Error(`${handle.workflowId} never reached ${phase}`);
@@ -48,9 +49,10 @@ async function waitForPhase(handle: WorkflowHandle<typeof installThanos>, phase:
 }
 
 /** Saves a workflow's history as the Temporal CLI exports it, the format replayers read. */
-async function save(c: TestGroundCoordinates, prefix: string, scenario: string, workflowId: string): Promise<void> {
+async function save(c: TestGroundCoordinates, prefix: string, scenario: string, workflowId: string, runId?: string): Promise<void> {
+  if (!scenario.startsWith(process.argv[3] ?? '')) return;
   const { stdout } = await run(binPath('temporal'), [
-    'workflow', 'show', '--workflow-id', workflowId, '--address', c.temporal.address, '--namespace', c.temporal.namespace, '--output', 'json',
+    'workflow', 'show', '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--address', c.temporal.address, '--namespace', c.temporal.namespace, '--output', 'json',
   ], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, HOME: HISTORIES } });
   const file = join(HISTORIES, `${prefix}-${scenario}.json`);
   writeFileSync(file, stdout);
@@ -83,6 +85,22 @@ async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
     const okStarted = await startInstall(client, ok.input, taskQueue);
     await client.workflow.getHandle<typeof installThanos>(okStarted.workflowId).result();
     await save(c, prefix, 'install-succeeded', okStarted.workflowId);
+
+    // Reconfigured (two Query replicas); then a refused change, rolled back.
+    const reconfigured = inputFor(c, ok.input.clusterName, ok.input.settings.namespace, (r) => {
+      ports(32101)(r);
+      r.config.monitor.thanos.replicas = { query: 2 };
+    }).input;
+    const changed = await startReconfigure(client, { ...reconfigured, from: ok.input.settings }, taskQueue);
+    await client.workflow.getHandle<typeof reconfigureThanos>(changed.workflowId, changed.runId).result();
+    await save(c, prefix, 'reconfigure-succeeded', changed.workflowId, changed.runId);
+    const shrink = { ...reconfigured.settings, storage: { ...reconfigured.settings.storage, size: { ...reconfigured.settings.storage.size, store: '1Gi' } } };
+    const refused = await startReconfigure(client, { ...reconfigured, settings: shrink, from: reconfigured.settings }, taskQueue);
+    const refusedHandle = client.workflow.getHandle<typeof reconfigureThanos>(refused.workflowId, refused.runId);
+    await waitForPhase(refusedHandle, 'WaitingForOperator');
+    await refusedHandle.executeUpdate(rollbackUpdate, { args: [{}] });
+    await refusedHandle.result();
+    await save(c, prefix, 'reconfigure-rolled-back', refused.workflowId, refused.runId);
     const uninstall = await startUninstall(client, { clusterName: ok.input.clusterName, namespace: ok.input.settings.namespace }, taskQueue);
     await client.workflow.getHandle<typeof uninstallThanos>(uninstall.workflowId).result();
     await save(c, prefix, 'uninstall', uninstall.workflowId);

@@ -1,4 +1,4 @@
-import { signV2, stringToSignV2, type S3Request } from '../../src/s3/signing';
+import { signV2, signV4, stringToSignV2, type S3Request } from '../../src/s3/signing';
 
 const base: S3Request = {
   method: 'GET',
@@ -34,5 +34,21 @@ describe('AWS Signature V2', () => {
     expect(text).toBe(
       'PUT\n\ntext/plain\nTue, 27 Mar 2007 19:36:42 +0000\nx-amz-meta-a:one\nx-amz-meta-b:two\n/awsexamplebucket1/photos/puppy.jpg',
     );
+  });
+});
+
+describe('temporary credentials (STS)', () => {
+  const credentials = { accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'the-session-token' };
+
+  test('Signature V2 sends the session token and signs it', () => {
+    const signed = signV2(base, credentials);
+    expect(signed.headers['x-amz-security-token']).toBe('the-session-token');
+    expect(signed.headers.authorization).not.toBe(signV2(base, { ...credentials, sessionToken: 'another-token' }).headers.authorization);
+  });
+
+  test('Signature V4 sends the session token and lists it among the signed headers', async () => {
+    const signed = await signV4({ ...base, protocol: 'http:' }, credentials, 'us-east-1');
+    expect(signed.headers['x-amz-security-token']).toBe('the-session-token');
+    expect(signed.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
   });
 });

@@ -21,6 +21,8 @@ export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const coreDnsImage = (versions: PinnedVersions): string => `registry.k8s.io/coredns/coredns:${versions.coredns}`;
 /** For local-path-provisioner's helper pods, which make and remove volume directories. */
 export const BUSYBOX_IMAGE = 'docker.io/library/busybox:1.35.0';
+/** A second tag of the Thanos image built here: what an upgrade of the image tag rolls out on the real node. */
+export const UPGRADE_THANOS_IMAGE = `${DEFAULT_THANOS_IMAGE}-upgrade`;
 
 /** One entry of the image's filesystem, by its path inside the image. */
 type ImageFile =
@@ -56,7 +58,7 @@ export function nodeImages(versions: PinnedVersions, applets: string[]): ImageSp
     {
       // As Thanos's own image: busybox, /bin/thanos, user 1001.
       name: 'thanos',
-      references: [DEFAULT_THANOS_IMAGE],
+      references: [DEFAULT_THANOS_IMAGE, UPGRADE_THANOS_IMAGE],
       files: [
         ...busybox,
         { path: 'bin/thanos', from: binPath('thanos'), mode: 0o755 },
