@@ -5,6 +5,7 @@ import { asActivityFailure } from './failures';
 import { heartbeating } from './heartbeat';
 import { planActivities } from './plan';
 import { preflightActivities } from './preflight';
+import { queryEndpointActivities } from './query-endpoints';
 import { readinessActivities } from './readiness';
 import { receiveScalingActivities } from './receive-scaling';
 import { removalActivities } from './remove';
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...verifyActivities(deps.kc),
     ...planActivities(deps.kc),
     ...receiveScalingActivities(deps.kc),
+    ...queryEndpointActivities(deps.kc),
     ...volumeActivities(deps.kc),
   });
 }

@@ -9,13 +9,15 @@ import { HTTP_PORT, resourceName } from '../render/thanos/topology';
 import { checkpoint } from './heartbeat';
 
 const CONFIG_HASH_METRIC = 'thanos_receive_config_hash';
+/** Counted as each of Store's bucket syncs starts. */
+const STORE_SYNCS_METRIC = 'thanos_blocks_meta_syncs_total';
 const POLL_MS = 1000;
 
-/** The hashring a receive pod has loaded, as its own metrics report it; undefined while it cannot say. */
-async function loadedHashringHash(kc: k8s.KubeConfig, namespace: string, pod: string): Promise<number | undefined> {
+/** A metric without labels as a Thanos pod reports it; undefined while it cannot say. */
+async function podMetric(kc: k8s.KubeConfig, namespace: string, pod: string, name: string): Promise<number | undefined> {
   const { status, body } = await apiServerGet(kc, `/api/v1/namespaces/${namespace}/pods/${pod}:${HTTP_PORT}/proxy/metrics`);
   if (status !== 200) return undefined;
-  const line = body.split('\n').find((l) => l.startsWith(`${CONFIG_HASH_METRIC} `));
+  const line = body.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(' ')[1]);
 }
 
@@ -50,7 +52,7 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
       for (;;) {
         const behind: string[] = [];
         for (const pod of running) {
-          const loaded = await loadedHashringHash(kc, namespace, pod).catch(() => undefined);
+          const loaded = await podMetric(kc, namespace, pod, CONFIG_HASH_METRIC).catch(() => undefined);
           if (loaded !== wanted) behind.push(pod);
         }
         const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${resourceName('receive')}` });
@@ -65,6 +67,31 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
         }
         if (Date.now() > deadline) {
           throw ApplicationFailure.create({ type: 'ReceiveStageTimedOut', message: `after ${timeoutSeconds}s, ${waiting.join('; ')}` });
+        }
+        await ctx.sleep(POLL_MS);
+      }
+    },
+
+    /**
+     * Waits until every Store pod has finished a bucket sync that began after
+     * this call: then the blocks that stopped Receive replicas uploaded on
+     * their way out are served again, through Store.
+     */
+    async waitForStoreSync(settings: ThanosSettings, timeoutSeconds: number): Promise<string> {
+      const ctx = Context.current();
+      const namespace = settings.namespace;
+      const pods = Array.from({ length: settings.replicas.store }, (_, i) => `${resourceName('store')}-${i}`);
+      const syncs = async () => Promise.all(pods.map((pod) => podMetric(kc, namespace, pod, STORE_SYNCS_METRIC).catch(() => undefined)));
+      const before = await syncs();
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      for (;;) {
+        const now = await syncs();
+        // The first sync counted after `before` may have begun earlier; the one after it began later, and the first has ended.
+        const behind = pods.filter((_, i) => before[i] === undefined || (now[i] ?? 0) < (before[i] as number) + 2);
+        checkpoint({ waitingForStoreSync: behind });
+        if (behind.length === 0) return `Store has synced the bucket since (${pods.join(', ')})`;
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.create({ type: 'StoreNotSynced', message: `after ${timeoutSeconds}s, ${behind.join(', ')} has not synced the bucket again` });
         }
         await ctx.sleep(POLL_MS);
       }

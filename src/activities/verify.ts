@@ -13,7 +13,7 @@ import { apiServerGet } from '../kube/proxy';
 import { encodeWriteRequest, REMOTE_WRITE_HEADERS } from '../prometheus/remote-write';
 import type { ThanosSettings } from '../request/defaults';
 import { GLOBAL_NODE_IP_FIELDS } from '../request/global-node-ip';
-import { QUERY_HTTP_PORT, resourceName } from '../render/thanos/topology';
+import { queryApiProxyPath } from '../render/thanos/topology';
 import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
 
 /** The canary's metric name: recognisable in any Thanos that ever received one. */
@@ -91,8 +91,8 @@ interface QueryAnswer<T> {
 }
 
 /** The store types Query lists (receive, store, rule, ...), each with at least one endpoint without an error. */
-async function queryStores(kc: k8s.KubeConfig, base: string): Promise<string[]> {
-  const { status, body } = await apiServerGet(kc, `${base}/api/v1/stores`);
+async function queryStores(kc: k8s.KubeConfig, namespace: string): Promise<string[]> {
+  const { status, body } = await apiServerGet(kc, queryApiProxyPath(namespace, '/api/v1/stores'));
   if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 300)}`);
   const stores = (JSON.parse(body) as QueryAnswer<Record<string, { lastError: string | null }[]>>).data ?? {};
   return Object.entries(stores).filter(([, list]) => list.some((s) => !s.lastError)).map(([type]) => type).sort();
@@ -113,13 +113,12 @@ export function verifyActivities(kc: k8s.KubeConfig) {
       const write = await writeCanary(url, labels, settings);
       ctx.heartbeat({ written: selector, writeMs: write.ms });
 
-      const base = `/api/v1/namespaces/${settings.namespace}/services/http:${resourceName('query')}:${QUERY_HTTP_PORT}/proxy`;
       const written = Date.now();
       const deadline = written + timeoutSeconds * 1000;
       let lastAnswer = '';
       for (;;) {
         try {
-          const { status, body } = await apiServerGet(kc, `${base}/api/v1/query?query=${encodeURIComponent(selector)}`);
+          const { status, body } = await apiServerGet(kc, queryApiProxyPath(settings.namespace, `/api/v1/query?query=${encodeURIComponent(selector)}`));
           if (status === 200) {
             const result = (JSON.parse(body) as QueryAnswer<{ result: unknown[] }>).data.result;
             if (result.length > 0) {
@@ -146,11 +145,11 @@ export function verifyActivities(kc: k8s.KubeConfig) {
 
       let stores: string[];
       try {
-        stores = await queryStores(kc, base);
+        stores = await queryStores(kc, settings.namespace);
       } catch (err) {
         throw ApplicationFailure.create({
           type: DATA_PATH_FAILURES.queryUnreachable,
-          message: `Query is not reachable through the API server's service proxy (${base}): ${(err as Error).message}`,
+          message: `Query is not reachable through the API server's service proxy (${queryApiProxyPath(settings.namespace, '')}): ${(err as Error).message}`,
         });
       }
       if (!stores.includes('receive')) {

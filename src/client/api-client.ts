@@ -63,8 +63,9 @@ export class InstallerApi {
     return { httpStatus: response.status, body: parsed as ApiAnswer<T>['body'] };
   }
 
+  /** Installs, or for an installed cluster reconfigures (`reconfigure`: what the request changes, or a repair of drift). */
   install(request: unknown) {
-    return this.call<{ clusterName: string; workflowId: string; runId: string; webUiUrl: string }>('POST', '/api/cluster', request);
+    return this.call<{ clusterName: string; workflowId: string; runId: string; webUiUrl: string; reconfigure?: 'change' | 'repair' }>('POST', '/api/cluster', request);
   }
 
   /** What installing `request` would change, nothing changed (a dry run). */

@@ -1,5 +1,5 @@
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ThanosSettings } from '../request/defaults';
+import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
 import { planRefusals, planSummary } from '../render/plan';
 import { receiveShapeOf, receiveStages, stageSettings } from '../render/receive-scaling';
@@ -17,6 +17,23 @@ import { verifyDataPathStep } from './verify';
 const applied = (r: { objects: string[]; changed: number }): string =>
   r.changed === 0 ? 'unchanged' : r.objects.filter((o) => !o.endsWith(': unchanged')).join(', ');
 
+/** The components Query reads from. */
+const QUERY_ENDPOINTS = ['receive', 'store', 'rule'] as const;
+
+/**
+ * Where the installer can reach the data path (`verifyDataPath`), it also
+ * waits after each component until Query reaches its new pods, so that no
+ * answer of Query silently lacks a component that just restarted.
+ */
+async function queryReaches(target: ThanosSettings, components: readonly ThanosComponent[], rollout: number): Promise<string> {
+  if (!target.verifyDataPath) return '';
+  const reached: string[] = [];
+  for (const component of components) {
+    reached.push(await waitingActivitiesFor('roll-out-thanos', rollout).waitUntilQueryReaches(target, component, rollout));
+  }
+  return `; ${reached.join(', ')}`;
+}
+
 /** Receive's part of the roll-out: stage by stage, each waited for in the pods themselves. */
 async function rollOutReceive(target: ThanosSettings, readiness: number, rollout: number): Promise<string[]> {
   const live = await activitiesFor('roll-out-thanos').receiveShape(target.namespace);
@@ -28,10 +45,11 @@ async function rollOutReceive(target: ThanosSettings, readiness: number, rollout
     await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(settings, readiness, ['receive']);
     const hashringMoved = before !== undefined && before.hashringMembers !== stage.shape.hashringMembers;
     const replicasLeft = before !== undefined && before.replicas > stage.shape.replicas;
-    const waited = hashringMoved || replicasLeft
-      ? `; ${await waitingActivitiesFor('roll-out-thanos', rollout).waitForReceiveStage(settings, stage.shape.hashringMembers, rollout)}`
-      : '';
-    lines.push(`receive: ${stage.why} (${applied(result)}${waited})`);
+    const waiting = waitingActivitiesFor('roll-out-thanos', rollout);
+    let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, stage.shape.hashringMembers, rollout)}` : '';
+    // What the stopped replicas flushed is in the bucket only: served again once Store has synced it.
+    if (replicasLeft) waited += `; ${await waiting.waitForStoreSync(settings, rollout)}`;
+    lines.push(`receive: ${stage.why} (${applied(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
     before = stage.shape;
   }
   return lines;
@@ -73,7 +91,8 @@ function reconfigureActions(input: ReconfigureInput, target: () => ThanosSetting
         }
         const result = await activitiesFor('roll-out-thanos').applyThanosComponent(target(), component);
         await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(target(), readiness, [component]);
-        lines.push(`${component}: ${applied(result)}`);
+        const reached = await queryReaches(target(), component === 'query' ? QUERY_ENDPOINTS : QUERY_ENDPOINTS.filter((c) => c === component), rollout);
+        lines.push(`${component}: ${applied(result)}${reached}`);
       }
       return lines.join('; ');
     },

@@ -67,6 +67,20 @@ test('status prints the progress as text, and as JSON with --output json', async
   expect(text.stdout).toContain('[-] Verify the data path');
 });
 
+test('install of a changed request reconfigures the installed cluster step by step; the same request again changes nothing', async () => {
+  const changed = requestFile('two-queries.json', (r) => {
+    r.config.monitor.thanos.replicas = { query: 2 };
+  });
+  const run = await cli(['install', '-f', changed, ...serverArgs()]);
+  expect(run.code).toBe(0);
+  expect(run.stderr).toContain(`reconfiguration of cluster ${cluster} started: http://127.0.0.1:`);
+  expect(run.stderr).toMatch(/✓ Check that every change can be made in place \(server-side dry-run\): change Deployment\/thanos-query \(spec\.replicas\)/);
+  expect(run.stdout.trim().split('\n').pop()).toBe('Success');
+  const again = await cli(['install', '-f', changed, ...serverArgs()]);
+  expect(again.code).toBe(0);
+  expect(again.stderr).toContain(`cluster ${cluster} already runs what the request asks for: nothing changed`);
+});
+
 test('token and server can come from the environment', async () => {
   const run = await cli(['status', cluster, '-o', 'json'], { THANOS_INSTALLER_URL: server.url, THANOS_INSTALLER_API_TOKEN: server.token });
   expect(run.code).toBe(0);

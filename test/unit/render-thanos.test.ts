@@ -203,8 +203,16 @@ describe('query', () => {
     }
   });
 
+  it('keeps every sample a hashring change spread over two receivers, and finds restarted pods within seconds', () => {
+    expect(queryArgs).toContain('--deduplication.func=chain');
+    expect(queryArgs).toContain('--store.sd-dns-interval=5s');
+    expect(args(haObjects, 'StatefulSet', 'thanos-store')).toContain('--sync-block-duration=30s');
+    expect(args(haObjects, 'StatefulSet', 'thanos-receive')).toContain('--receive.hashrings-file-refresh-interval=10s');
+  });
+
   it('does not use the --store flag, which Thanos removed', () => {
-    expect(queryArgs.filter((arg) => arg.startsWith('--store'))).toEqual([]);
+    // --store.* flags tune discovery; --store=<address> itself is gone.
+    expect(queryArgs.filter((arg) => arg.startsWith('--store='))).toEqual([]);
   });
 
   it('deduplicates the replica labels receive, rule and Prometheus set', () => {

@@ -6,7 +6,7 @@ import { DEFAULT_THANOS_IMAGE } from '../../src/request/defaults';
 import { corefile } from '../../src/testground/node/addons';
 import { cniConfig, containerdConfig } from '../../src/testground/node/containerd';
 import { kubeletConfiguration, kubeProxyConfiguration } from '../../src/testground/node/kubelet';
-import { nodeImages } from '../../src/testground/node/images';
+import { nodeImages, UPGRADE_THANOS_IMAGE } from '../../src/testground/node/images';
 import { CONTAINED_RANGES, NODE_IP } from '../../src/testground/node/network';
 import { pinnedVersions } from '../../src/testground/paths';
 import type { ClusterPki } from '../../src/testground/pki';
@@ -56,7 +56,7 @@ test('kube-proxy serves NodePorts on the node\'s LAN and touches no global kerne
 test('the TKE stand-in answers to the three consumers\' images, and Thanos runs as uid 1001 with a shell', () => {
   const images = nodeImages(pinnedVersions(), ['sh', 'mkdir']);
   const thanos = images.find((i) => i.name === 'thanos');
-  expect(thanos).toMatchObject({ references: [DEFAULT_THANOS_IMAGE], entrypoint: ['/bin/thanos'], user: '1001' });
+  expect(thanos).toMatchObject({ references: [DEFAULT_THANOS_IMAGE, UPGRADE_THANOS_IMAGE], entrypoint: ['/bin/thanos'], user: '1001' });
   expect(thanos?.files).toEqual(expect.arrayContaining([{ path: 'bin/sh', linkTo: 'busybox' }]));
   expect(images.find((i) => i.name === 'tke-standin')?.references).toEqual([
     'registry.tke.com/library/tke-monitor-api-amd64:v1.9.2',

@@ -75,15 +75,20 @@ function report(context: CliContext, options: ServerOptions, progress: ProgressD
 export function registerOperateCommands(program: Command, context: CliContext): void {
   const live = Boolean((process.stderr as { isTTY?: boolean }).isTTY);
 
-  withServerOptions(program.command('install').description('start an install through the API and follow it until it ends'))
+  withServerOptions(program.command('install').description('start an install (for an installed cluster: a reconfiguration, or a repair of drift) through the API and follow it until it ends'))
     .requiredOption('-f, --file <path>', 'the request JSON ({cluster, config})')
     .option('--no-wait', 'return once the install has started')
     .action(async (options: ServerOptions & { file: string; wait: boolean }) => {
       const api = apiOf(options);
       const answer = await api.install(await readJson(options.file));
       if (answer.httpStatus !== 200 && answer.httpStatus !== 202) return refused(context, options, answer);
-      const { clusterName, webUiUrl } = answer.body;
-      if (options.output === 'text') context.io.stderr.write(`install of cluster ${clusterName} started: ${webUiUrl}\n`);
+      const { clusterName, webUiUrl, reconfigure } = answer.body;
+      const run = reconfigure === 'change' ? 'reconfiguration' : reconfigure === 'repair' ? 'repair of drift' : 'install';
+      if (options.output === 'text') {
+        context.io.stderr.write(answer.body.status === 'Finished'
+          ? `cluster ${clusterName} already runs what the request asks for: nothing changed (${webUiUrl})\n`
+          : `${run} of cluster ${clusterName} ${answer.httpStatus === 202 ? 'started' : 'is running'}: ${webUiUrl}\n`);
+      }
       if (!options.wait) {
         if (options.output === 'json') context.io.stdout.write(`${JSON.stringify(answer.body)}\n`);
         return;

@@ -16,6 +16,8 @@ import {
   thanosContainer,
 } from './workload';
 
+export const BLOCK_SYNC_INTERVAL = '30s';
+
 /** Store gateway: headless Service (Query discovers it by SRV), StatefulSet, PodDisruptionBudget. */
 export function storeObjects(settings: ThanosSettings): KubernetesObject[] {
   const container = thanosContainer('store', settings, {
@@ -24,6 +26,10 @@ export function storeObjects(settings: ThanosSettings): KubernetesObject[] {
       `--http-address=0.0.0.0:${HTTP_PORT}`,
       `--data-dir=${dataPath('store')}`,
       OBJSTORE_CONFIG_FLAG,
+      // A Receive replica that stops (scale-down, restart) leaves its last
+      // block only in the bucket: Store must pick it up within a minute, not
+      // Thanos's default fifteen, or Query answers with a hole meanwhile.
+      `--sync-block-duration=${BLOCK_SYNC_INTERVAL}`,
     ],
     ports: [namedPort('grpc', GRPC_PORT), namedPort('http', HTTP_PORT)],
     volumeMounts: [dataMount('store'), objstoreMount],

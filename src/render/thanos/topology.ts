@@ -20,3 +20,8 @@ export function serviceHost(component: ThanosComponent, namespace: string): stri
 export function dnsSrvAddress(portName: 'grpc' | 'http', component: ThanosComponent, namespace: string): string {
   return `dnssrv+_${portName}._tcp.${serviceHost(component, namespace)}`;
 }
+
+/** Query's HTTP API as the Kubernetes API server proxies it: how the installer asks Query from outside the cluster. */
+export function queryApiProxyPath(namespace: string, path: string): string {
+  return `/api/v1/namespaces/${namespace}/services/http:${resourceName('query')}:${QUERY_HTTP_PORT}/proxy${path}`;
+}
