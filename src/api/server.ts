@@ -258,11 +258,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           if (plan.refused) {
             return failed(reply, 422, 'the change cannot be made in place; nothing was changed', planRefusals(plan));
           }
-          if (!plan.changes && sameRequest && existing !== undefined) {
+          // What the cluster runs already (the request of a run that was rolled back is not that).
+          const runsAlready = fingerprint(installed) === fingerprint(settings);
+          if (!plan.changes && runsAlready && existing !== undefined) {
             return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
           }
           const started = await startReconfigure(client, { ...installInputOf(clusterName, settings), from: installed }, taskQueue, { [FINGERPRINT_MEMO]: print });
-          return reply.code(202).send({ clusterName, status: 'Doing', reconfigure: sameRequest ? 'repair' : 'change', ...links(started.workflowId, started.runId) });
+          return reply.code(202).send({ clusterName, status: 'Doing', reconfigure: runsAlready ? 'repair' : 'change', ...links(started.workflowId, started.runId) });
         } catch (err) {
           // Another request started it first: answer as for that one.
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

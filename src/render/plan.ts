@@ -134,7 +134,7 @@ const SIGN: Record<PlannedAction, string> = {
 /** The plan as lines for people: one per object and TKE key, then the restarts. */
 export function planLines(plan: InstallPlan): string[] {
   const lines = plan.objects.flatMap((o) => [
-    `${SIGN[o.action]} ${o.action} ${o.object}${o.reason ? `: ${o.reason}` : ''}`,
+    `${SIGN[o.action]} ${o.action} ${o.object}${o.field ? `: ${o.field}` : ''}${o.reason ? `: ${o.reason}` : ''}`,
     ...o.changes.map((c) => `    ${c.path}: ${c.before ?? '(none)'} -> ${c.after ?? '(none)'}`),
   ]);
   lines.push(...plan.tkeConfig.map((k) => `${k.action === 'change' ? '~' : '='} ${k.action} ConfigMap/${k.configMap} key ${k.key} (read by ${k.consumer})`));

@@ -125,18 +125,22 @@ describe('after the install', () => {
     ));
   });
 
-  test('a bigger Receive volume cannot be changed in place: refused naming the object and the API server\'s reason, exit 1', async () => {
+  test('a bigger Receive volume on a StorageClass that cannot grow volumes is refused naming the field, the StorageClass and the ways out, exit 1', async () => {
     const bigger = requestFor((r) => {
       r.config.monitor.thanos.storage = { size: { receive: '80Gi' } };
     });
     const planned = await plan(bigger);
     const receive = planned.objects.find((o) => o.object === 'StatefulSet/thanos-receive');
-    expect(receive?.action).toBe('cannot-change-in-place');
-    expect(receive?.reason).toMatch(/^the API server answered 422 Invalid: .*Forbidden: updates to statefulset spec for fields other than/);
+    expect(receive).toMatchObject({ action: 'cannot-change-in-place', field: 'config.monitor.thanos.storage.size.receive' });
+    expect(receive?.reason).toBe(
+      'the claims of StatefulSet/thanos-receive cannot grow from 50Gi to 80Gi: StorageClass local-path does not allow volume expansion; ' +
+        'keep 50Gi, set allowVolumeExpansion: true on the StorageClass if its provisioner can grow volumes, ' +
+        'or uninstall and install again (with deleteVolumeClaims, the local data goes; what Receive uploaded stays in the bucket)',
+    );
     expect(planned).toMatchObject({ refused: true });
     const run = await planCli(bigger);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('! cannot-change-in-place StatefulSet/thanos-receive: the API server answered 422 Invalid');
+    expect(run.stdout).toContain('! cannot-change-in-place StatefulSet/thanos-receive: config.monitor.thanos.storage.size.receive: the claims of StatefulSet/thanos-receive cannot grow');
   });
 });
 
