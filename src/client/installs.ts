@@ -9,7 +9,7 @@ import type { CodecKeys } from '../codec/key';
 import type { ThanosSettings } from '../request/defaults';
 import type { InstallRequest } from '../request/schema';
 import type { InstallPlan } from '../render/plan';
-import { installThanos, planThanos, reconfigureThanos, uninstallThanos, verifyThanos } from '../workflows';
+import { planThanos, uninstallThanos, verifyThanos } from '../workflows';
 import {
   searchAttributes,
   TASK_QUEUE,
@@ -82,50 +82,40 @@ function startingAttributes(clusterName: string) {
   ];
 }
 
-/** Starts `installThanos`; at most one install or uninstall runs per cluster. */
-export async function startInstall(
+/**
+ * Starts an install or a reconfiguration under the cluster's one workflow id
+ * (shared with uninstalls), so at most one of them runs per cluster.
+ */
+async function startClusterChange(
   client: Client,
+  workflowType: 'installThanos' | 'reconfigureThanos',
   input: InstallInput,
-  taskQueue = TASK_QUEUE,
+  summary: string,
+  taskQueue: string,
   memo?: Record<string, string>,
 ): Promise<StartedWorkflow> {
-  const handle = await client.workflow.start(installThanos, {
+  const handle = await client.workflow.start(workflowType, {
     taskQueue,
     memo,
     workflowId: workflowIdFor(input.clusterName),
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    staticSummary: `Install Thanos on TKE cluster ${input.clusterName}`,
+    staticSummary: `${summary} on TKE cluster ${input.clusterName}`,
     staticDetails: installDetails(input.settings),
     typedSearchAttributes: startingAttributes(input.clusterName),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
 
-/**
- * Starts `reconfigureThanos` for an installed cluster, under the same id as
- * its installs: at most one change runs per cluster.
- */
-export async function startReconfigure(
-  client: Client,
-  input: ReconfigureInput,
-  taskQueue = TASK_QUEUE,
-  memo?: Record<string, string>,
-): Promise<StartedWorkflow> {
-  const same = JSON.stringify(input.from) === JSON.stringify(input.settings);
-  const handle = await client.workflow.start(reconfigureThanos, {
-    taskQueue,
-    memo,
-    workflowId: workflowIdFor(input.clusterName),
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-    staticSummary: same
-      ? `Repair drift of Thanos on TKE cluster ${input.clusterName}`
-      : `Reconfigure Thanos on TKE cluster ${input.clusterName}`,
-    staticDetails: installDetails(input.settings),
-    typedSearchAttributes: startingAttributes(input.clusterName),
-  });
-  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+/** Starts `installThanos`. */
+export function startInstall(client: Client, input: InstallInput, taskQueue = TASK_QUEUE, memo?: Record<string, string>): Promise<StartedWorkflow> {
+  return startClusterChange(client, 'installThanos', input, 'Install Thanos', taskQueue, memo);
+}
+
+/** Starts `reconfigureThanos` for an installed cluster: a change, or with the settings it runs a repair of drift. */
+export function startReconfigure(client: Client, input: ReconfigureInput, taskQueue = TASK_QUEUE, memo?: Record<string, string>): Promise<StartedWorkflow> {
+  const repair = JSON.stringify(input.from) === JSON.stringify(input.settings);
+  return startClusterChange(client, 'reconfigureThanos', input, repair ? 'Repair drift of Thanos' : 'Reconfigure Thanos', taskQueue, memo);
 }
 
 export async function startUninstall(client: Client, input: UninstallInput, taskQueue = TASK_QUEUE): Promise<StartedWorkflow> {

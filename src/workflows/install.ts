@@ -1,8 +1,6 @@
 import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
-import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
-import { tkeConfigEdits } from '../render/tke';
 import { thanosQueryAddress } from '../render/tke/monitor-config';
 import { activitiesFor, waitingActivitiesFor } from './activities';
 import {
@@ -18,8 +16,8 @@ import { handleOperator } from './operator';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { keysLeftLog, removalActions } from './removal';
 import { ProgressTracker, type StepAction } from './runner';
+import { appliedObjects, sharedStepActions } from './shared-steps';
 import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES, type InstallStepId } from './steps';
-import { verifyDataPathStep } from './verify';
 
 /** The steps this run of the workflow has: installs started before a step was added keep their list. */
 function installSteps() {
@@ -28,37 +26,18 @@ function installSteps() {
 
 function installActions(input: InstallInput, settings: () => ThanosSettings, progress: Progress): Record<InstallStepId, StepAction> {
   const readiness = input.readinessTimeoutSeconds;
-  const rollout = input.rolloutTimeoutSeconds;
-  const edits = () => tkeConfigEdits(thanosQueryAddress(settings().namespace), receiveRemoteWriteAddress(settings()));
-  const applied = (r: { objects: string[]; changed: number }): string =>
-    `${r.changed} of ${r.objects.length} objects created or changed (${r.objects.join(', ')})`;
   return {
-    'check-bucket': async () => {
-      const check = await activitiesFor('check-bucket').checkBucket(settings().bucketConfig);
-      if (!check.checked) progress.notes.push(`Bucket ${check.summary}.`);
-      return check.summary;
-    },
+    ...sharedStepActions(settings, input.rolloutTimeoutSeconds, progress),
     preflight: async () => (await activitiesFor('preflight').preflight(settings())).summary,
-    'apply-objstore-secret': async () =>
-      applied(await activitiesFor('apply-objstore-secret').applyThanosObjects(settings(), 'objstore-secret')),
-    'deploy-receive': async () => applied(await activitiesFor('deploy-receive').applyThanosObjects(settings(), 'receive')),
+    'deploy-receive': async () => appliedObjects(await activitiesFor('deploy-receive').applyThanosObjects(settings(), 'receive')),
     'deploy-query-store-compact-rule': async () =>
-      applied(
+      appliedObjects(
         await activitiesFor('deploy-query-store-compact-rule').applyThanosObjects(settings(), 'query-store-compact-rule'),
       ),
     'wait-thanos-ready': async () => {
       const statuses = await waitingActivitiesFor('wait-thanos-ready', readiness).waitForThanosReady(settings(), readiness);
       return statuses.map((s) => s.message).join('; ');
     },
-    'reconfigure-consumers': async () => {
-      const { changed } = await activitiesFor('reconfigure-consumers').reconfigureConsumers(settings().namespace, edits());
-      return changed.length > 0 ? `changed ${changed.join(', ')}` : 'already pointing at Thanos: nothing changed';
-    },
-    'restart-consumers': async () => {
-      const r = await waitingActivitiesFor('restart-consumers', rollout).restartConsumers(settings().namespace, edits(), rollout);
-      return `restarted: ${r.restarted.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`;
-    },
-    'verify-data-path': () => verifyDataPathStep(settings()),
   };
 }
 

@@ -3,18 +3,17 @@ import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
 import { planRefusals, planSummary } from '../render/plan';
 import { receiveShapeOf, receiveStages, stageSettings } from '../render/receive-scaling';
-import { tkeConfigEdits } from '../render/tke';
-import { receiveRemoteWriteAddress } from '../render/tke/controller-toml';
 import { thanosQueryAddress } from '../render/tke/monitor-config';
 import { activitiesFor, waitingActivitiesFor } from './activities';
 import { searchAttributes, type InstallResult, type ReconfigureInput, type RetryRequest } from './contracts';
 import { handleOperator } from './operator';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { ProgressTracker, type StepAction } from './runner';
+import { sharedStepActions } from './shared-steps';
 import { RECONFIGURE_STEPS, ROLL_OUT_ORDER, type ReconfigureStepId } from './steps';
-import { verifyDataPathStep } from './verify';
 
-const applied = (r: { objects: string[]; changed: number }): string =>
+/** What a component's apply changed, for the roll-out's one line: only what moved. */
+const changedObjects = (r: { objects: string[]; changed: number }): string =>
   r.changed === 0 ? 'unchanged' : r.objects.filter((o) => !o.endsWith(': unchanged')).join(', ');
 
 /** The components Query reads from. */
@@ -49,7 +48,7 @@ async function rollOutReceive(target: ThanosSettings, readiness: number, rollout
     let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, stage.shape.hashringMembers, rollout)}` : '';
     // What the stopped replicas flushed is in the bucket only: served again once Store has synced it.
     if (replicasLeft) waited += `; ${await waiting.waitForStoreSync(settings, rollout)}`;
-    lines.push(`receive: ${stage.why} (${applied(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
+    lines.push(`receive: ${stage.why} (${changedObjects(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
     before = stage.shape;
   }
   return lines;
@@ -58,8 +57,8 @@ async function rollOutReceive(target: ThanosSettings, readiness: number, rollout
 function reconfigureActions(input: ReconfigureInput, target: () => ThanosSettings, progress: Progress): Record<ReconfigureStepId, StepAction> {
   const readiness = input.readinessTimeoutSeconds;
   const rollout = input.rolloutTimeoutSeconds;
-  const edits = () => tkeConfigEdits(thanosQueryAddress(target().namespace), receiveRemoteWriteAddress(target()));
   return {
+    ...sharedStepActions(target, rollout, progress),
     'check-changes': async () => {
       const plan = await activitiesFor('check-changes').planInstall(target(), true);
       if (plan.refused) {
@@ -71,13 +70,6 @@ function reconfigureActions(input: ReconfigureInput, target: () => ThanosSetting
       }
       return planSummary(plan);
     },
-    'check-bucket': async () => {
-      const check = await activitiesFor('check-bucket').checkBucket(target().bucketConfig);
-      if (!check.checked) progress.notes.push(`Bucket ${check.summary}.`);
-      return check.summary;
-    },
-    'apply-objstore-secret': async () =>
-      applied(await activitiesFor('apply-objstore-secret').applyThanosObjects(target(), 'objstore-secret')),
     'grow-volumes': async () => {
       const grown = await activitiesFor('grow-volumes').growVolumes(target());
       return grown.length > 0 ? grown.join('; ') : 'no volume asked to grow';
@@ -92,7 +84,7 @@ function reconfigureActions(input: ReconfigureInput, target: () => ThanosSetting
         const result = await activitiesFor('roll-out-thanos').applyThanosComponent(target(), component);
         await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(target(), readiness, [component]);
         const reached = await queryReaches(target(), component === 'query' ? QUERY_ENDPOINTS : QUERY_ENDPOINTS.filter((c) => c === component), rollout);
-        lines.push(`${component}: ${applied(result)}${reached}`);
+        lines.push(`${component}: ${changedObjects(result)}${reached}`);
       }
       return lines.join('; ');
     },
@@ -100,15 +92,6 @@ function reconfigureActions(input: ReconfigureInput, target: () => ThanosSetting
       const removed = await activitiesFor('remove-unproduced').removeUnproducedObjects(target());
       return removed.length > 0 ? `removed ${removed.join(', ')}` : 'nothing to remove';
     },
-    'reconfigure-consumers': async () => {
-      const { changed } = await activitiesFor('reconfigure-consumers').reconfigureConsumers(target().namespace, edits());
-      return changed.length > 0 ? `changed ${changed.join(', ')}` : 'already pointing at Thanos: nothing changed';
-    },
-    'restart-consumers': async () => {
-      const r = await waitingActivitiesFor('restart-consumers', rollout).restartConsumers(target().namespace, edits(), rollout);
-      return `restarted: ${r.restarted.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`;
-    },
-    'verify-data-path': () => verifyDataPathStep(target()),
   };
 }
 

@@ -1,18 +1,25 @@
+/** Steps an install and a reconfiguration both take. */
+const CHECK_BUCKET = { id: 'check-bucket', title: 'Check the object storage bucket' } as const;
+const APPLY_OBJSTORE_SECRET = { id: 'apply-objstore-secret', title: 'Apply the objstore Secret' } as const;
+const RECONFIGURE_CONSUMERS = { id: 'reconfigure-consumers', title: 'Point tke-monitor at Query and tke-platform-controller at Receive' } as const;
+const RESTART_CONSUMERS = { id: 'restart-consumers', title: 'Restart the reconfigured TKE components and wait for them' } as const;
+const VERIFY_DATA_PATH = { id: 'verify-data-path', title: 'Verify the data path: a canary through Receive\'s NodePort, read back through Query' } as const;
+
 /**
  * What an install does, in order, and what taking it away does: the one list
  * of named steps that the workflows, the progress query, the API and the CLI
  * all read.
  */
 export const INSTALL_STEPS = [
-  { id: 'check-bucket', title: 'Check the object storage bucket' },
+  CHECK_BUCKET,
   { id: 'preflight', title: 'Preflight: TKE components, NodePorts, storage, existing objects' },
-  { id: 'apply-objstore-secret', title: 'Apply the objstore Secret' },
+  APPLY_OBJSTORE_SECRET,
   { id: 'deploy-receive', title: 'Deploy Thanos Receive' },
   { id: 'deploy-query-store-compact-rule', title: 'Deploy Thanos Query, Store, Compact and Rule' },
   { id: 'wait-thanos-ready', title: 'Wait until every Thanos component is ready' },
-  { id: 'reconfigure-consumers', title: 'Point tke-monitor at Query and tke-platform-controller at Receive' },
-  { id: 'restart-consumers', title: 'Restart the reconfigured TKE components and wait for them' },
-  { id: 'verify-data-path', title: 'Verify the data path: a canary through Receive\'s NodePort, read back through Query' },
+  RECONFIGURE_CONSUMERS,
+  RESTART_CONSUMERS,
+  VERIFY_DATA_PATH,
 ] as const;
 
 /**
@@ -23,14 +30,14 @@ export const INSTALL_STEPS = [
  */
 export const RECONFIGURE_STEPS = [
   { id: 'check-changes', title: 'Check that every change can be made in place (server-side dry-run)' },
-  { id: 'check-bucket', title: 'Check the object storage bucket' },
-  { id: 'apply-objstore-secret', title: 'Apply the objstore Secret' },
+  CHECK_BUCKET,
+  APPLY_OBJSTORE_SECRET,
   { id: 'grow-volumes', title: 'Grow the volumes asked to be larger' },
   { id: 'roll-out-thanos', title: 'Roll out Store, Compact, Rule, Receive (hashring following its replicas) and Query, one at a time' },
   { id: 'remove-unproduced', title: 'Remove the objects these settings no longer produce' },
-  { id: 'reconfigure-consumers', title: 'Point tke-monitor at Query and tke-platform-controller at Receive' },
-  { id: 'restart-consumers', title: 'Restart the reconfigured TKE components and wait for them' },
-  { id: 'verify-data-path', title: 'Verify the data path: a canary through Receive\'s NodePort, read back through Query' },
+  RECONFIGURE_CONSUMERS,
+  RESTART_CONSUMERS,
+  VERIFY_DATA_PATH,
 ] as const;
 
 /** The order a reconfiguration rolls components out: bucket readers, then the writer, then Query, which rolls with a surge pod. */

@@ -9,19 +9,19 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { startInstall, startUninstall } from '../../src/client/installs';
+import { startInstall } from '../../src/client/installs';
 import { DEFAULT_THANOS_IMAGE } from '../../src/request/defaults';
 import { parseQuantity } from '../../src/request/formats';
 import { startGroundWorker } from '../../src/testground/ground-worker';
 import { startBusinessPrometheus } from '../../src/testground/node/business-cluster';
 import type { ManagedProcess } from '../../src/testground/process';
-import { installThanos, uninstallThanos } from '../../src/workflows';
+import { installThanos } from '../../src/workflows';
 import { apiServerGet, apiServerGetJson } from '../../src/kube/proxy';
 import { askTkeMonitor, businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../../src/testground/data-path';
 import { eventually } from '../support/eventually';
 import { startApi, type RunningApi } from '../support/api';
 import { cli } from '../support/cli';
-import { connectTestClient, installInputFor, seedRequest, tkeNamespace } from '../support/install';
+import { connectTestClient, installInputFor, removeRealNodeInstall, seedRequest, tkeNamespace } from '../support/install';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(300_000);
@@ -86,14 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await prometheus?.stop();
   await server?.app.close();
-  if (client && installed) {
-    // Frees the seed's NodePorts and the node's volumes for the tests after this one.
-    const started = await startUninstall(client, { clusterName, namespace, deleteVolumeClaims: true }, taskQueue);
-    await client.workflow.getHandle<typeof uninstallThanos>(started.workflowId).result();
-  }
-  await worker?.stop();
-  await client?.connection.close();
-  if (namespace) await core.deleteNamespace({ name: namespace });
+  await removeRealNodeInstall(kc, { client, worker, installed: installed !== undefined, clusterName, namespace, taskQueue });
 });
 
 test('the install succeeds with the bucket at the node address and GLOBAL_NODE_IP the real node', () => {

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
-import { startInstall, startReconfigure, startUninstall } from '../../src/client/installs';
+import { startInstall, startReconfigure } from '../../src/client/installs';
 import type { ThanosSettings } from '../../src/request/defaults';
 import { apiServerGetJson } from '../../src/kube/proxy';
 import { businessRemoteWriteUrl } from '../../src/testground/data-path';
@@ -18,10 +18,10 @@ import { startGroundWorker } from '../../src/testground/ground-worker';
 import { startBusinessPrometheus } from '../../src/testground/node/business-cluster';
 import { UPGRADE_THANOS_IMAGE } from '../../src/testground/node/images';
 import type { ManagedProcess } from '../../src/testground/process';
-import { installThanos, reconfigureThanos, uninstallThanos } from '../../src/workflows';
+import { installThanos, reconfigureThanos } from '../../src/workflows';
 import { eventually } from '../support/eventually';
 import { relayIntoGround, type GroundRelay } from '../support/ground-relay';
-import { connectTestClient, installInputFor, nodePorts, seedRequest, tkeNamespace } from '../support/install';
+import { connectTestClient, installInputFor, removeRealNodeInstall, nodePorts, seedRequest, tkeNamespace } from '../support/install';
 import { assumeRole } from '../support/minio-sts';
 import { testGround } from '../support/testground';
 import { missingAcknowledged, startWriteLoad } from '../support/write-load';
@@ -100,13 +100,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await prometheus?.stop();
   await relay?.stop();
-  if (client && installed) {
-    const started = await startUninstall(client, { clusterName, namespace, deleteVolumeClaims: true }, taskQueue);
-    await client.workflow.getHandle<typeof uninstallThanos>(started.workflowId).result();
-  }
-  await worker?.stop();
-  await client?.connection.close();
-  if (namespace) await core.deleteNamespace({ name: namespace });
+  await removeRealNodeInstall(kc, { client, worker, installed: installed !== undefined, clusterName, namespace, taskQueue });
 });
 
 test('scale 1 -> 3 -> 2, new bucket credentials and an image upgrade under continuous writes: every acknowledged sample is returned by Query', async () => {

@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { connectClient, installInputOf, type InstallTimeouts } from '../../src/client/installs';
+import { connectClient, installInputOf, startUninstall, type InstallTimeouts } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { codecKeysOf, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
 import { onRealNode } from '../../src/testground/node/addons';
@@ -123,4 +123,23 @@ export function ownedNamespaces(kc: k8s.KubeConfig) {
       for (const name of names) await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name });
     },
   };
+}
+
+/**
+ * Ends a test's install on the real node: uninstalls it with its volume
+ * claims (freeing the NodePorts and the node's disk for the tests after it),
+ * stops the test's worker and client, and deletes the namespace.
+ */
+export async function removeRealNodeInstall(
+  kc: k8s.KubeConfig,
+  test: { client?: Client; worker?: { stop(): Promise<void> }; installed: boolean; clusterName: string; namespace?: string; taskQueue: string },
+): Promise<void> {
+  const { client, namespace } = test;
+  if (client && namespace && test.installed) {
+    const started = await startUninstall(client, { clusterName: test.clusterName, namespace, deleteVolumeClaims: true }, test.taskQueue);
+    await client.workflow.getHandle(started.workflowId).result();
+  }
+  await test.worker?.stop();
+  await client?.connection.close();
+  if (namespace) await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace });
 }
