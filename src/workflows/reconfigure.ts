@@ -25,7 +25,7 @@ const QUERY_ENDPOINTS = ['receive', 'store', 'rule'] as const;
  * answer of Query silently lacks a component that just restarted.
  */
 async function queryReaches(target: ThanosSettings, components: readonly ThanosComponent[], rollout: number): Promise<string> {
-  if (!target.verifyDataPath) return '';
+  if (!target.verifyDataPath || components.length === 0) return '';
   const reached: string[] = [];
   for (const component of components) {
     reached.push(await waitingActivitiesFor('roll-out-thanos', rollout).waitUntilQueryReaches(target, component, rollout));
@@ -54,7 +54,17 @@ async function rollOutReceive(target: ThanosSettings, readiness: number, rollout
   return lines;
 }
 
-function reconfigureActions(input: ReconfigureInput, target: () => ThanosSettings, progress: Progress): Record<ReconfigureStepId, StepAction> {
+/** What a run has done that a rollback cannot undo. */
+interface Irreversible {
+  volumesGrown: boolean;
+}
+
+function reconfigureActions(
+  input: ReconfigureInput,
+  target: () => ThanosSettings,
+  progress: Progress,
+  irreversible: Irreversible,
+): Record<ReconfigureStepId, StepAction> {
   const readiness = input.readinessTimeoutSeconds;
   const rollout = input.rolloutTimeoutSeconds;
   return {
@@ -72,6 +82,7 @@ function reconfigureActions(input: ReconfigureInput, target: () => ThanosSetting
     },
     'grow-volumes': async () => {
       const grown = await activitiesFor('grow-volumes').growVolumes(target());
+      if (grown.length > 0) irreversible.volumesGrown = true;
       return grown.length > 0 ? grown.join('; ') : 'no volume asked to grow';
     },
     'roll-out-thanos': async () => {
@@ -130,11 +141,12 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
   upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
   const operator = handleOperator(progress, () => settings, (request: RetryRequest) => request.settings);
 
+  const irreversible: Irreversible = { volumesGrown: false };
+
   const revert = async (): Promise<InstallResult> => {
-    const grown = progress.steps.some((s) => s.id === 'grow-volumes' && s.state === 'succeeded' && !s.result?.startsWith('no volume'));
-    const back = revertTarget(input.from, settings, grown);
+    const back = revertTarget(input.from, settings, irreversible.volumesGrown);
     if (progress.rollbackSteps.length === 0) progress.rollbackSteps = newSteps(RECONFIGURE_STEPS);
-    await tracker.runUntilDone(progress.rollbackSteps, reconfigureActions(input, () => back, progress), {
+    await tracker.runUntilDone(progress.rollbackSteps, reconfigureActions(input, () => back, progress, irreversible), {
       phase: 'RollingBack',
       message: 'rolling back to the settings that last succeeded',
       choices: 'retry the rollback',
@@ -150,7 +162,7 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
   };
 
   try {
-    const outcome = await tracker.runUntilDone(progress.steps, reconfigureActions(input, () => settings, progress), {
+    const outcome = await tracker.runUntilDone(progress.steps, reconfigureActions(input, () => settings, progress, irreversible), {
       phase: 'Running',
       message: 'reconfiguring',
       choices: 'retry (optionally with corrected settings) or roll back to the settings that last succeeded',

@@ -12,6 +12,7 @@ import { validateInstallRequest } from '../../src/request/validate';
 import { INSTALLED_SELECTOR } from '../../src/activities/remove';
 import { DEFAULT_THANOS_IMAGE, type ThanosSettings } from '../../src/request/defaults';
 import { installThanos, reconfigureThanos } from '../../src/workflows';
+import { progressQuery, rollbackUpdate } from '../../src/workflows/contracts';
 import { startApi, type RunningApi } from '../support/api';
 import { eventually } from '../support/eventually';
 import { installInputFor, nodePorts, objectVersions, ownedNamespaces, seedRequest, startWorkerAndClient, type RunningWorker, type SeedRequest } from '../support/install';
@@ -179,7 +180,7 @@ test('rolling back a failed reconfiguration returns Thanos to the settings that 
   expect((await server.api.verify(cluster)).httpStatus).toBe(202);
 });
 
-test('a larger volume on a StorageClass that allows expansion grows the claims in place around running pods', async () => {
+test('a larger volume on a StorageClass that allows expansion grows the claims in place around running pods; a rollback never shrinks them', async () => {
   const storageClass = `expandable-${Date.now().toString(36)}`;
   const storage = kc.makeApiClient(k8s.StorageV1Api);
   await storage.createStorageClass({
@@ -212,6 +213,19 @@ test('a larger volume on a StorageClass that allows expansion grows the claims i
     expect(set.spec?.volumeClaimTemplates?.[0]?.spec?.resources?.requests?.storage).toBe('30Gi');
     // The pods were never stopped: the new StatefulSet adopted them.
     expect((await core.listNamespacedPod({ namespace: other, labelSelector: 'app.kubernetes.io/name=thanos-store' })).items.map((p) => p.metadata?.uid)).toEqual(podsBefore);
+
+    // Grown again along with a release that never becomes ready: rolled back to the old release, the claims stay grown.
+    const broken = installInputFor(request('40Gi'), growCluster, other, { readinessTimeoutSeconds: 15 });
+    const failing = await startReconfigure(env.client, { ...broken, settings: { ...broken.settings, image: `${DEFAULT_THANOS_IMAGE}-unready` }, from: large.settings }, env.taskQueue);
+    const failingHandle = env.client.workflow.getHandle<typeof reconfigureThanos>(failing.workflowId, failing.runId);
+    await eventually('the release that never becomes ready waits for the operator', async () =>
+      ((await failingHandle.query(progressQuery)).phase === 'WaitingForOperator' ? true : undefined), 90_000);
+    await failingHandle.executeUpdate(rollbackUpdate, { args: [{}] });
+    const reverted = await failingHandle.result();
+    expect(reverted.phase).toBe('RolledBack');
+    expect(reverted.settings).toMatchObject({ image: large.settings.image, storage: { size: { store: '40Gi' } } });
+    expect((await core.readNamespacedPersistentVolumeClaim({ name: 'data-thanos-store-0', namespace: other })).spec?.resources?.requests?.storage).toBe('40Gi');
+    expect((await apps.readNamespacedStatefulSet({ name: 'thanos-store', namespace: other })).spec?.template.spec?.containers[0]?.image).toBe(large.settings.image);
     await startUninstall(env.client, { clusterName: growCluster, namespace: other }, env.taskQueue);
     await env.client.workflow.getHandle(`thanos-installer-${growCluster}`).result();
   } finally {
