@@ -70,7 +70,10 @@ export async function joinRealNode(
     { name: REAL_NODE_NAME, body: { metadata: { labels: { 'node-role.kubernetes.io/master': '' } } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
-  await applyObjects(kc, [...coreDnsObjects(coreDnsImage(options.versions)), ...localPathObjects(BUSYBOX_IMAGE)], 'testground');
+  const addons = [...coreDnsObjects(coreDnsImage(options.versions)), ...localPathObjects(BUSYBOX_IMAGE)];
+  // Applies run concurrently: the namespaces first, or an object in one may be refused (seen once: 404 on a ServiceAccount).
+  await applyObjects(kc, addons.filter((o) => o.kind === 'Namespace'), 'testground');
+  await applyObjects(kc, addons.filter((o) => o.kind !== 'Namespace'), 'testground');
   // It reads its configuration from the ConfigMap just applied.
   const provisioner = startProcess({
     name: 'local-path-provisioner',
