@@ -65,6 +65,9 @@ async function prometheusCounters(): Promise<{ total: number; retried: number; f
  */
 const MAX_SCRAPE_GAP_SECONDS = 15;
 
+/** The acknowledged samples a run may miss, at most: one in this many (see the assertion). */
+const ACCEPTED_LOSS_DENOMINATOR = 1000;
+
 /** The longest time between consecutive samples of a series, as Query returns it (deduplicated), between two moments. */
 async function longestGapSeconds(selector: string, fromMs: number, toMs: number): Promise<number> {
   const window = Math.ceil((toMs - fromMs) / 1000);
