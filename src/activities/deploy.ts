@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { applyObjects, type AppliedObject } from '../kube/apply';
 import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { objectsOfComponent, objectsOfGroup, type ObjectGroup } from '../render/groups';
+import type { ReceiveLayout } from '../render/thanos/receive';
 import { checkpoint } from './heartbeat';
 
 export interface AppliedObjects {
@@ -29,8 +30,8 @@ export function deployActivities(kc: k8s.KubeConfig) {
     describe(await applyObjects(kc, objects, undefined, (appliedSoFar) => checkpoint(describe(appliedSoFar))));
   return {
     applyThanosObjects: (settings: ThanosSettings, group: ObjectGroup) => apply(objectsOfGroup(settings, group)),
-    /** One component's objects; a scaling Receive's hashring lists `receiveHashringMembers` replicas. */
-    applyThanosComponent: (settings: ThanosSettings, component: ThanosComponent, receiveHashringMembers?: number) =>
-      apply(objectsOfComponent(settings, component, receiveHashringMembers)),
+    /** One component's objects; Receive's in the layout of the roll-out's stage. */
+    applyThanosComponent: (settings: ThanosSettings, component: ThanosComponent, receiveLayout?: ReceiveLayout) =>
+      apply(objectsOfComponent(settings, component, receiveLayout)),
   };
 }

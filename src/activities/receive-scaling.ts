@@ -1,10 +1,20 @@
 import * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { dryRunApply } from '../kube/apply';
 import { isNotFound } from '../kube/patch';
 import { apiServerGet } from '../kube/proxy';
 import type { ThanosSettings } from '../request/defaults';
 import { liveReceiveShape, type ReceiveShape } from '../render/receive-scaling';
-import { HASHRING_CONFIGMAP_NAME, HASHRING_FILE_NAME, hashringConfigHash, hashringsFile, receivePodName } from '../render/thanos/receive';
+import { objectsOfComponent } from '../render/groups';
+import {
+  HASHRING_CONFIGMAP_NAME,
+  HASHRING_FILE_NAME,
+  hashringConfigHash,
+  hashringOrdinals,
+  hashringsFile,
+  receivePodName,
+  type ReceiveLayout,
+} from '../render/thanos/receive';
 import { HTTP_PORT, resourceName } from '../render/thanos/topology';
 import { checkpoint } from './heartbeat';
 
@@ -12,6 +22,12 @@ const CONFIG_HASH_METRIC = 'thanos_receive_config_hash';
 /** Counted as each of Store's bucket syncs starts. */
 const STORE_SYNCS_METRIC = 'thanos_blocks_meta_syncs_total';
 const POLL_MS = 1000;
+/** The label the StatefulSet controller puts on each pod: the revision of the template it runs. */
+const REVISION_LABEL = 'controller-revision-hash';
+
+const ordinalOf = (pod: k8s.V1Pod): number => Number(pod.metadata?.name?.slice(resourceName('receive').length + 1));
+const isReady = (pod: k8s.V1Pod): boolean =>
+  pod.metadata?.deletionTimestamp === undefined && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** A metric without labels as a Thanos pod reports it; undefined while it cannot say. */
 async function podMetric(kc: k8s.KubeConfig, namespace: string, pod: string, name: string): Promise<number | undefined> {
@@ -43,10 +59,62 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
       }
     },
 
-    async waitForReceiveStage(settings: ThanosSettings, hashringMembers: number, timeoutSeconds: number): Promise<string> {
+    /** Whether applying `settings` would change the pod template of a running Receive (pods would restart). */
+    async receiveTemplateChanges(settings: ThanosSettings): Promise<boolean> {
+      const statefulSet = objectsOfComponent(settings, 'receive').find((o) => o.kind === 'StatefulSet') as k8s.V1StatefulSet;
+      const { live, wouldBe } = await dryRunApply(kc, statefulSet);
+      return live !== undefined && JSON.stringify(live.spec?.template) !== JSON.stringify(wouldBe.spec?.template);
+    },
+
+    /** The ordinals of the running Receive pods whose template is older than their StatefulSet's. */
+    async receivePodsBehind(settings: ThanosSettings, timeoutSeconds: number): Promise<number[]> {
+      const ctx = Context.current();
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      for (;;) {
+        const statefulSet = await apps.readNamespacedStatefulSet({ name: resourceName('receive'), namespace: settings.namespace });
+        const observed = (statefulSet.status?.observedGeneration ?? 0) >= (statefulSet.metadata?.generation ?? 1);
+        if (observed) {
+          const pods = await core.listNamespacedPod({ namespace: settings.namespace, labelSelector: `app.kubernetes.io/name=${resourceName('receive')}` });
+          return pods.items
+            .filter((pod) => ordinalOf(pod) < settings.replicas.receive && pod.metadata?.labels?.[REVISION_LABEL] !== statefulSet.status?.updateRevision)
+            .map(ordinalOf)
+            .sort((a, b) => a - b);
+        }
+        checkpoint({ waiting: 'the StatefulSet controller has not yet seen the latest Receive template' });
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.create({ type: 'ReceiveNotObserved', message: `after ${timeoutSeconds}s, the StatefulSet controller has not observed ${resourceName('receive')}` });
+        }
+        await ctx.sleep(POLL_MS);
+      }
+    },
+
+    /** Waits until replica `ordinal` runs the StatefulSet's latest template and is Ready. */
+    async waitForReceiveRestart(settings: ThanosSettings, ordinal: number, timeoutSeconds: number): Promise<string> {
+      const ctx = Context.current();
+      const name = receivePodName(ordinal);
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      for (;;) {
+        const statefulSet = await apps.readNamespacedStatefulSet({ name: resourceName('receive'), namespace: settings.namespace });
+        const pod = await core.readNamespacedPod({ name, namespace: settings.namespace }).catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+        const updated = pod?.metadata?.labels?.[REVISION_LABEL] === statefulSet.status?.updateRevision;
+        if (pod !== undefined && updated && isReady(pod)) return `${name} restarted and Ready`;
+        const state = pod === undefined ? 'not there yet' : !updated ? 'still on the older template' : 'not Ready yet';
+        checkpoint({ waiting: `${name} ${state}` });
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.create({ type: 'ReceiveRestartTimedOut', message: `after ${timeoutSeconds}s, ${name} is ${state}` });
+        }
+        await ctx.sleep(POLL_MS);
+      }
+    },
+
+    async waitForReceiveStage(settings: ThanosSettings, layout: ReceiveLayout, timeoutSeconds: number): Promise<string> {
       const ctx = Context.current();
       const namespace = settings.namespace;
-      const wanted = hashringConfigHash(hashringsFile(settings, hashringMembers));
+      const wanted = hashringConfigHash(hashringsFile(settings, layout));
+      const members = hashringOrdinals(layout).length;
       const running = Array.from({ length: settings.replicas.receive }, (_, i) => receivePodName(i));
       const deadline = Date.now() + timeoutSeconds * 1000;
       for (;;) {
@@ -58,12 +126,12 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
         const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${resourceName('receive')}` });
         const leaving = pods.items.map((p) => p.metadata?.name ?? '').filter((name) => !running.includes(name));
         const waiting = [
-          ...(behind.length > 0 ? [`${behind.join(', ')} not yet running the hashring of ${hashringMembers} member(s)`] : []),
+          ...(behind.length > 0 ? [`${behind.join(', ')} not yet running the hashring of ${members} member(s)`] : []),
           ...(leaving.length > 0 ? [`${leaving.join(', ')} still stopping (flushing to the bucket)`] : []),
         ];
         checkpoint({ waiting });
         if (waiting.length === 0) {
-          return `${running.length} replica(s) running the hashring of ${hashringMembers} member(s)`;
+          return `${running.length} replica(s) running the hashring of ${members} member(s)`;
         }
         if (Date.now() > deadline) {
           throw ApplicationFailure.create({ type: 'ReceiveStageTimedOut', message: `after ${timeoutSeconds}s, ${waiting.join('; ')}` });

@@ -41,8 +41,11 @@ export function statefulSetRolloutStatus(ss: k8s.V1StatefulSet): RolloutStatus {
   if ((s.readyReplicas ?? 0) < want) {
     return { done: false, message: `statefulset ${name}: ${s.readyReplicas ?? 0} of ${want} pods ready` };
   }
-  if ((s.updatedReplicas ?? 0) < want) {
-    return { done: false, message: `statefulset ${name}: ${s.updatedReplicas ?? 0} of ${want} pods updated` };
+  // With a partition, only the pods at and above it take the new template: kubectl counts those.
+  const partition = ss.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+  const wantUpdated = Math.max(want - partition, 0);
+  if ((s.updatedReplicas ?? 0) < wantUpdated) {
+    return { done: false, message: `statefulset ${name}: ${s.updatedReplicas ?? 0} of ${wantUpdated} pods updated` };
   }
   return { done: true, message: `statefulset ${name}: ${s.readyReplicas ?? 0} of ${want} pods ready` };
 }

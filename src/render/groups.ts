@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { OBJSTORE_SECRET_NAME } from './objstore';
 import { renderThanosObjects } from './thanos';
+import type { ReceiveLayout } from './thanos/receive';
 
 /** The install applies Thanos's objects in these groups, one step each. */
 export const OBJECT_GROUPS = ['objstore-secret', 'receive', 'query-store-compact-rule'] as const;
@@ -24,8 +25,8 @@ export function objectsOfGroup(settings: ThanosSettings, group: ObjectGroup): Ku
  * One component's objects, in apply order (the objstore Secret is nobody's):
  * a reconfiguration rolls components out one at a time.
  */
-export function objectsOfComponent(settings: ThanosSettings, component: ThanosComponent, receiveHashringMembers?: number): KubernetesObject[] {
-  return renderThanosObjects(settings, receiveHashringMembers).filter(
+export function objectsOfComponent(settings: ThanosSettings, component: ThanosComponent, receiveLayout?: ReceiveLayout): KubernetesObject[] {
+  return renderThanosObjects(settings, receiveLayout).filter(
     (object) => groupOf(object) !== 'objstore-secret' && componentOf(object) === component,
   );
 }

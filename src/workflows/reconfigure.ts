@@ -1,8 +1,9 @@
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
 import { planRefusals, planSummary } from '../render/plan';
-import { receiveShapeOf, receiveStages, stageSettings } from '../render/receive-scaling';
+import { receiveRestarts, receiveShapeOf, receiveStages, stageSettings, type ReceiveShape } from '../render/receive-scaling';
+import type { ReceiveLayout } from '../render/thanos/receive';
 import { thanosQueryAddress } from '../render/tke/monitor-config';
 import { activitiesFor, waitingActivitiesFor } from './activities';
 import { searchAttributes, type InstallResult, type ReconfigureInput, type RetryRequest } from './contracts';
@@ -10,7 +11,7 @@ import { handleOperator } from './operator';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { ProgressTracker, type StepAction } from './runner';
 import { sharedStepActions } from './shared-steps';
-import { RECONFIGURE_STEPS, ROLL_OUT_ORDER, type ReconfigureStepId } from './steps';
+import { RECONFIGURE_STEPS, ROLL_OUT_ORDER, STEP_PATCHES, type ReconfigureStepId } from './steps';
 
 /** What a component's apply changed, for the roll-out's one line: only what moved. */
 const changedObjects = (r: { objects: string[]; changed: number }): string =>
@@ -33,19 +34,36 @@ async function queryReaches(target: ThanosSettings, components: readonly ThanosC
   return `; ${reached.join(', ')}`;
 }
 
-/** Receive's part of the roll-out: stage by stage, each waited for in the pods themselves. */
-async function rollOutReceive(target: ThanosSettings, readiness: number, rollout: number): Promise<string[]> {
-  const live = await activitiesFor('roll-out-thanos').receiveShape(target.namespace);
+/** Restarts the replicas in `behind` onto the new template one at a time (`receiveRestarts`), each waited for. */
+async function restartReceivePods(settings: ThanosSettings, shape: ReceiveShape, behind: number[], readiness: number, rollout: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (const restart of receiveRestarts(shape, behind)) {
+    const result = await activitiesFor('roll-out-thanos').applyThanosComponent(settings, 'receive', restart.layout);
+    const waited = restart.waitFor === 'hashring'
+      ? await waitingActivitiesFor('roll-out-thanos', rollout).waitForReceiveStage(settings, restart.layout, rollout)
+      : `${await waitingActivitiesFor('roll-out-thanos', readiness).waitForReceiveRestart(settings, restart.ordinal, readiness)}${await queryReaches(settings, ['receive'], rollout)}`;
+    lines.push(`receive: ${restart.why} (${changedObjects(result)}; ${waited})`);
+  }
+  return lines;
+}
+
+/**
+ * Changes Receive's shape stage by stage, each waited for in the pods
+ * themselves. `keepTemplateBelow` holds the pods that ran before on their
+ * template meanwhile; new replicas start on the new one.
+ */
+async function scaleReceive(target: ThanosSettings, live: ReceiveShape | undefined, readiness: number, rollout: number, keepTemplateBelow?: number): Promise<string[]> {
   const lines: string[] = [];
   let before = live;
   for (const stage of receiveStages(live, receiveShapeOf(target))) {
     const settings = stageSettings(target, stage.shape);
-    const result = await activitiesFor('roll-out-thanos').applyThanosComponent(settings, 'receive', stage.shape.hashringMembers);
+    const layout: ReceiveLayout = { hashringMembers: stage.shape.hashringMembers, ...(keepTemplateBelow !== undefined && { keepTemplateBelow }) };
+    const result = await activitiesFor('roll-out-thanos').applyThanosComponent(settings, 'receive', layout);
     await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(settings, readiness, ['receive']);
     const hashringMoved = before !== undefined && before.hashringMembers !== stage.shape.hashringMembers;
     const replicasLeft = before !== undefined && before.replicas > stage.shape.replicas;
     const waiting = waitingActivitiesFor('roll-out-thanos', rollout);
-    let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, stage.shape.hashringMembers, rollout)}` : '';
+    let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, layout, rollout)}` : '';
     // What the stopped replicas flushed is in the bucket only: served again once Store has synced it.
     if (replicasLeft) waited += `; ${await waiting.waitForStoreSync(settings, rollout)}`;
     lines.push(`receive: ${stage.why} (${changedObjects(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
@@ -54,9 +72,51 @@ async function rollOutReceive(target: ThanosSettings, readiness: number, rollout
   return lines;
 }
 
+/**
+ * Receive's part of the roll-out. Without `restartOutsideHashring` (runs
+ * recorded before it), the StatefulSet restarts pods on a new template by
+ * itself. With it, the new template first holds every running pod on its
+ * own; a replica a stopped run left outside the hashring restarts and
+ * rejoins; the shape changes; then each pod still behind restarts in turn,
+ * outside the hashring where there is room; and the hold is released.
+ */
+async function rollOutReceive(target: ThanosSettings, readiness: number, rollout: number, restartOutsideHashring: boolean): Promise<string[]> {
+  const activities = activitiesFor('roll-out-thanos');
+  const waiting = waitingActivitiesFor('roll-out-thanos', rollout);
+  const live = await activities.receiveShape(target.namespace);
+  if (!restartOutsideHashring || live === undefined) return await scaleReceive(target, live, readiness, rollout);
+  const liveSettings = stageSettings(target, live);
+  const restarting = live.outsideHashring !== undefined
+    || (await activities.receiveTemplateChanges(target))
+    || (await waiting.receivePodsBehind(liveSettings, rollout)).length > 0;
+  if (!restarting) return await scaleReceive(target, live, readiness, rollout);
+
+  const liveLayout: ReceiveLayout = { hashringMembers: live.hashringMembers, ...(live.outsideHashring !== undefined && { outsideHashring: live.outsideHashring }) };
+  const held = await activities.applyThanosComponent(liveSettings, 'receive', { ...liveLayout, keepTemplateBelow: live.replicas });
+  const lines = [`receive: the new template, each running pod held on its own until its turn (${changedObjects(held)})`];
+  let keepTemplateBelow = live.replicas;
+  const { outsideHashring, ...settled } = live;
+  if (outsideHashring !== undefined) {
+    const behind = (await waiting.receivePodsBehind(liveSettings, rollout)).filter((ordinal) => ordinal >= outsideHashring);
+    lines.push(...(await restartReceivePods(liveSettings, live, behind, readiness, rollout)));
+    keepTemplateBelow = outsideHashring;
+  }
+  lines.push(...(await scaleReceive(target, settled, readiness, rollout, keepTemplateBelow)));
+  lines.push(...(await restartReceivePods(target, receiveShapeOf(target), await waiting.receivePodsBehind(target, rollout), readiness, rollout)));
+  const released = await activities.applyThanosComponent(target, 'receive');
+  await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(target, readiness, ['receive']);
+  lines.push(`receive: every replica runs the new template (${changedObjects(released)})`);
+  return lines;
+}
+
 /** What a run has done that a rollback cannot undo. */
 interface Irreversible {
   volumesGrown: boolean;
+}
+
+/** What a run decided once, at its start, about the changes its history may predate. */
+interface Patches {
+  receiveRestartsOutsideHashring: boolean;
 }
 
 function reconfigureActions(
@@ -64,6 +124,7 @@ function reconfigureActions(
   target: () => ThanosSettings,
   progress: Progress,
   irreversible: Irreversible,
+  patches: Patches,
 ): Record<ReconfigureStepId, StepAction> {
   const readiness = input.readinessTimeoutSeconds;
   const rollout = input.rolloutTimeoutSeconds;
@@ -89,7 +150,7 @@ function reconfigureActions(
       const lines: string[] = [];
       for (const component of ROLL_OUT_ORDER) {
         if (component === 'receive') {
-          lines.push(...(await rollOutReceive(target(), readiness, rollout)));
+          lines.push(...(await rollOutReceive(target(), readiness, rollout, patches.receiveRestartsOutsideHashring)));
           continue;
         }
         const result = await activitiesFor('roll-out-thanos').applyThanosComponent(target(), component);
@@ -142,11 +203,12 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
   const operator = handleOperator(progress, () => settings, (request: RetryRequest) => request.settings);
 
   const irreversible: Irreversible = { volumesGrown: false };
+  const patches: Patches = { receiveRestartsOutsideHashring: patched(STEP_PATCHES.receiveRestartsOutsideHashring) };
 
   const revert = async (): Promise<InstallResult> => {
     const back = revertTarget(input.from, settings, irreversible.volumesGrown);
     if (progress.rollbackSteps.length === 0) progress.rollbackSteps = newSteps(RECONFIGURE_STEPS);
-    await tracker.runUntilDone(progress.rollbackSteps, reconfigureActions(input, () => back, progress, irreversible), {
+    await tracker.runUntilDone(progress.rollbackSteps, reconfigureActions(input, () => back, progress, irreversible, patches), {
       phase: 'RollingBack',
       message: 'rolling back to the settings that last succeeded',
       choices: 'retry the rollback',
@@ -162,7 +224,7 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
   };
 
   try {
-    const outcome = await tracker.runUntilDone(progress.steps, reconfigureActions(input, () => settings, progress, irreversible), {
+    const outcome = await tracker.runUntilDone(progress.steps, reconfigureActions(input, () => settings, progress, irreversible, patches), {
       phase: 'Running',
       message: 'reconfiguring',
       choices: 'retry (optionally with corrected settings) or roll back to the settings that last succeeded',

@@ -57,6 +57,13 @@ export const STEP_PATCHES = {
    * change: runs recorded before it went on at once.
    */
   waitForCancelledActivities: 'wait-for-cancelled-activities',
+  /**
+   * A reconfiguration that changes Receive's pod template restarts its pods
+   * one at a time, each outside the hashring, instead of letting the
+   * StatefulSet restart them while they own writes. Decided at the start of
+   * a reconfiguration.
+   */
+  receiveRestartsOutsideHashring: 'receive-restarts-outside-hashring',
 } as const;
 
 /** `verifyThanos` checks an installed cluster with the install's last step. */

@@ -86,10 +86,11 @@ async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
     await client.workflow.getHandle<typeof installThanos>(okStarted.workflowId).result();
     await save(c, prefix, 'install-succeeded', okStarted.workflowId);
 
-    // Reconfigured (two Query replicas); then a refused change, rolled back.
+    // Reconfigured (two Query replicas, and a Receive retention that restarts its pod); then a refused change, rolled back.
     const reconfigured = inputFor(c, ok.input.clusterName, ok.input.settings.namespace, (r) => {
       ports(32101)(r);
       r.config.monitor.thanos.replicas = { query: 2 };
+      r.config.monitor.thanos.retention = { receive: '2d' };
     }).input;
     const changed = await startReconfigure(client, { ...reconfigured, from: ok.input.settings }, taskQueue);
     await client.workflow.getHandle<typeof reconfigureThanos>(changed.workflowId, changed.runId).result();

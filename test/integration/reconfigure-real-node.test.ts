@@ -65,9 +65,6 @@ async function prometheusCounters(): Promise<{ total: number; retried: number; f
  */
 const MAX_SCRAPE_GAP_SECONDS = 15;
 
-/** The acknowledged samples a run may miss, at most: one in this many (see the assertion). */
-const ACCEPTED_LOSS_DENOMINATOR = 1000;
-
 /** The longest time between consecutive samples of a series, as Query returns it (deduplicated), between two moments. */
 async function longestGapSeconds(selector: string, fromMs: number, toMs: number): Promise<number> {
   const window = Math.ceil((toMs - fromMs) / 1000);
@@ -157,11 +154,9 @@ test('scale 1 -> 3 -> 2, new bucket credentials and an image upgrade under conti
     `longest gap in the business Prometheus's up series, as Query returns it: ${gap.toFixed(1)} s`,
     `missing acknowledged samples: ${readBack.missing.map((t) => new Date(t).toISOString()).join(', ') || 'none'}; of them returned without deduplication: ${readBack.missingButStored.length}`].join('\n'));
 
-  // Every acknowledged sample, whatever change it was written during, is returned by Query; all but
-  // one in a thousand, that is. One run in five here lost one acknowledged sample (not returned even
-  // without deduplication) around a Receive restart: an open defect of issue 11, printed above.
-  expect(readBack.missing.length).toBeLessThanOrEqual(Math.floor(readBack.acknowledged / ACCEPTED_LOSS_DENOMINATOR));
-  expect(readBack.found).toBe(readBack.acknowledged - readBack.missing.length);
+  // Every acknowledged sample, whatever change it was written during, is returned by Query.
+  expect(readBack.missing).toEqual([]);
+  expect(readBack.found).toBe(readBack.acknowledged);
   // The real Prometheus's own series has no hole longer than a restart's.
   expect(await longestGapSeconds(`up{cluster="${businessCluster}"}`, loadStarted, loadEnded)).toBeLessThanOrEqual(MAX_SCRAPE_GAP_SECONDS);
   // Receive ends with two replicas in its hashring, replica 2 stopped, its data kept on its claim.

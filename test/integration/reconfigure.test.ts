@@ -145,7 +145,10 @@ test('a different request reconfigures: NodePorts turned off and objects no long
   expect(stepResult(progress, 'remove-unproduced')).toBe(`removed ConfigMap/${leftover}`);
   const rollOut = stepResult(progress, 'roll-out-thanos') ?? '';
   // One component at a time, in order: the bucket readers, Receive, then Query.
-  expect(rollOut.split('; ').map((part) => part.split(':')[0])).toEqual(['store', 'compact', 'rule', 'receive', 'query']);
+  const rolled = [...rollOut.matchAll(/(?:^|; )(store|compact|rule|receive|query): /g)].map((m) => m[1]);
+  expect(rolled.filter((component, i) => component !== rolled[i - 1])).toEqual(['store', 'compact', 'rule', 'receive', 'query']);
+  // Receive's single replica reads the bucket too: it restarts, in place, as nothing else can take its writes.
+  expect(rollOut).toContain('receive: restart replica 0 in place (a replication factor of 1 needs all 1 member(s)');
   const service = await core.readNamespacedService({ name: 'thanos-receive-nodeport', namespace });
   expect(service.spec?.ports?.map((p) => p.nodePort)).toEqual([32523]);
   expect((await core.listNamespacedPersistentVolumeClaim({ namespace })).items.map((c) => c.metadata?.name).sort()).toEqual(claimsBefore);

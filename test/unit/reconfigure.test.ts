@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { V1ConfigMap, V1StatefulSet } from '@kubernetes/client-node';
 import { buildThanosSettings } from '../../src/request/defaults';
-import { liveReceiveShape, receiveStages, stageSettings, type ReceiveShape } from '../../src/render/receive-scaling';
+import { liveReceiveShape, receiveRestarts, receiveStages, stageSettings, type ReceiveShape } from '../../src/render/receive-scaling';
 import { renderThanosObjects } from '../../src/render/thanos';
-import { hashringConfigHash, hashringsFile } from '../../src/render/thanos/receive';
+import { hashringConfigHash, hashringOrdinals, hashringsFile, type ReceiveLayout } from '../../src/render/thanos/receive';
 import { volumeVerdict } from '../../src/render/volumes';
 import { installPlan, planRefusals, planSummary } from '../../src/render/plan';
 import { find } from './helpers';
@@ -68,10 +68,73 @@ describe('Receive scaling stages', () => {
   test('a stage renders the hashring with its members and the StatefulSet with its replicas and factor; the live shape reads back', () => {
     const target = settingsWith(3, 2);
     const shape = { replicas: 3, hashringMembers: 1, replicationFactor: 1 };
-    const objects = renderThanosObjects(stageSettings(target, shape), shape.hashringMembers);
+    const objects = renderThanosObjects(stageSettings(target, shape), { hashringMembers: shape.hashringMembers });
     const statefulSet = find<V1StatefulSet>(objects, 'StatefulSet', 'thanos-receive');
     const hashrings = find<V1ConfigMap>(objects, 'ConfigMap', 'thanos-receive-hashring').data?.['hashrings.json'] ?? '';
     expect(liveReceiveShape(statefulSet, hashrings)).toEqual(shape);
+    const midway = renderThanosObjects(target, { hashringMembers: 3, outsideHashring: 1 });
+    expect(liveReceiveShape(statefulSet, find<V1ConfigMap>(midway, 'ConfigMap', 'thanos-receive-hashring').data?.['hashrings.json'] ?? '')).toEqual({ ...shape, hashringMembers: 3, outsideHashring: 1 });
+  });
+});
+
+describe('Receive restarts on a new template', () => {
+  /** A settled shape, maybe with a member a stopped run left outside the hashring, and a set of its replicas running an older template. */
+  const restartCase = settledShape
+    .chain((shape) =>
+      shape.hashringMembers - 1 >= shape.replicationFactor
+        ? fc.option(fc.integer({ min: 0, max: shape.hashringMembers - 1 }), { nil: undefined }).map((outside): ReceiveShape => (outside === undefined ? shape : { ...shape, outsideHashring: outside }))
+        : fc.constant(shape),
+    )
+    .chain((shape) => fc.subarray(Array.from({ length: shape.replicas }, (_, i) => i)).map((behind) => ({ shape, behind })));
+
+  test('each replica behind restarts once, highest first; outside the hashring every replica has loaded wherever there is room; all rejoin at the end', () => {
+    fc.assert(
+      fc.property(restartCase, ({ shape, behind }) => {
+        const restarts = receiveRestarts(shape, behind);
+        const restarted = restarts.filter((r) => r.waitFor === 'restart').map((r) => r.ordinal);
+        expect(restarted).toEqual([...new Set([...behind, ...(shape.outsideHashring === undefined ? [] : [shape.outsideHashring])])].sort((a, b) => b - a));
+        let loaded: ReceiveLayout = { hashringMembers: shape.hashringMembers, ...(shape.outsideHashring !== undefined && { outsideHashring: shape.outsideHashring }) };
+        let partition = shape.replicas;
+        for (const restart of restarts) {
+          expect(hashringOrdinals(restart.layout).length).toBeGreaterThanOrEqual(shape.replicationFactor);
+          // The StatefulSet never restarts a pod ahead of its turn.
+          expect(restart.layout.keepTemplateBelow).toBeLessThanOrEqual(partition);
+          partition = restart.layout.keepTemplateBelow ?? 0;
+          if (restart.waitFor === 'restart') {
+            expect(partition).toBe(restart.ordinal);
+            // In the hashring while it restarts only where leaving it was not possible.
+            if (hashringOrdinals(loaded).includes(restart.ordinal)) {
+              expect(loaded.outsideHashring !== undefined || hashringOrdinals(loaded).length - 1 < shape.replicationFactor).toBe(true);
+            }
+          } else {
+            loaded = restart.layout;
+          }
+        }
+        expect(hashringOrdinals(loaded)).toEqual(hashringOrdinals({ hashringMembers: shape.hashringMembers }));
+      }),
+    );
+  });
+
+  test('two replicas with factor 1: replica 1 leaves, restarts, rejoins, then replica 0; a factor equal to the replicas restarts in place and says what that costs', () => {
+    expect(receiveRestarts({ replicas: 2, hashringMembers: 2, replicationFactor: 1 }, [0, 1]).map((r) => [r.why, hashringOrdinals(r.layout), r.layout.keepTemplateBelow])).toEqual([
+      ['replica 1 leaves the hashring before it restarts', [0], 2],
+      ['restart replica 1 while outside the hashring', [0], 1],
+      ['replica 1 rejoins the hashring, now Ready on the new template', [0, 1], 1],
+      ['replica 0 leaves the hashring before it restarts', [1], 1],
+      ['restart replica 0 while outside the hashring', [1], 0],
+      ['replica 0 rejoins the hashring, now Ready on the new template', [0, 1], 0],
+    ]);
+    expect(receiveRestarts({ replicas: 1, hashringMembers: 1, replicationFactor: 1 }, [0]).map((r) => r.why)).toEqual([
+      'restart replica 0 in place (a replication factor of 1 needs all 1 member(s): the writes it owns are refused until it is back)',
+    ]);
+  });
+
+  test('the layout renders: the hashring without the restarting replica, the StatefulSet with its partition', () => {
+    const objects = renderThanosObjects(settingsWith(3, 1), { hashringMembers: 3, outsideHashring: 1, keepTemplateBelow: 1 });
+    const hashrings = JSON.parse(find<V1ConfigMap>(objects, 'ConfigMap', 'thanos-receive-hashring').data?.['hashrings.json'] ?? '') as { endpoints: string[] }[];
+    expect(hashrings[0]?.endpoints.map((e) => e.split('.')[0])).toEqual(['thanos-receive-0', 'thanos-receive-2']);
+    expect(find<V1StatefulSet>(objects, 'StatefulSet', 'thanos-receive').spec?.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 1 } });
+    expect(find<V1StatefulSet>(renderThanosObjects(settingsWith(3, 1)), 'StatefulSet', 'thanos-receive').spec?.updateStrategy).toBeUndefined();
   });
 });
 
@@ -79,7 +142,7 @@ test('the hashring hash is the one Thanos reports: the first 48 bits of the file
   const file = hashringsFile(settingsWith(3, 1));
   const sum = createHash('sha256').update(file).digest();
   expect(hashringConfigHash(file)).toBe(sum.readUIntLE(0, 6));
-  expect(hashringConfigHash(hashringsFile(settingsWith(3, 1), 2))).not.toBe(hashringConfigHash(file));
+  expect(hashringConfigHash(hashringsFile(settingsWith(3, 1), { hashringMembers: 2 }))).not.toBe(hashringConfigHash(file));
 });
 
 describe('volume changes', () => {

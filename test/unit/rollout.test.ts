@@ -39,4 +39,13 @@ describe('statefulset rollout status', () => {
     const result = statefulSetRolloutStatus(sts({ readyReplicas: 1, updatedReplicas: 3 }));
     expect(result).toEqual({ done: false, message: 'statefulset db: 1 of 3 pods ready' });
   });
+
+  test('with a partition, counts only the pods at and above it (as kubectl does)', () => {
+    const partitioned = (status: object) => ({ ...sts(status), spec: { ...sts(status).spec, updateStrategy: { rollingUpdate: { partition: 2 } } } });
+    expect(statefulSetRolloutStatus(partitioned({ readyReplicas: 3, updatedReplicas: 1 })).done).toBe(true);
+    expect(statefulSetRolloutStatus(partitioned({ readyReplicas: 3, updatedReplicas: 0 }))).toEqual({
+      done: false,
+      message: 'statefulset db: 0 of 1 pods updated',
+    });
+  });
 });

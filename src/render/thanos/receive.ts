@@ -54,15 +54,33 @@ interface Hashring {
 }
 
 /**
- * The hashrings file: one hashring serving every tenant, with one endpoint
- * per StatefulSet ordinal below `members`. Scaling lists fewer members than
- * replicas for a while: new replicas join only once Ready, leaving ones
- * leave before they stop.
+ * How Receive's objects are laid out at one moment of a roll-out. Outside a
+ * roll-out, every replica is in the hashring and every pod runs the latest
+ * template.
  */
-export function hashringsFile(settings: ThanosSettings, members = settings.replicas.receive): string {
-  const endpoints = Array.from({ length: members }, (_, ordinal) =>
-    receiveEndpoint(receivePodName(ordinal), settings.namespace),
-  );
+export interface ReceiveLayout {
+  /** The hashring lists the replicas with the lowest ordinals, this many. */
+  hashringMembers: number;
+  /** One of those left out of the hashring while it restarts, so that no write lands on it meanwhile. */
+  outsideHashring?: number;
+  /** Pods below this ordinal keep the template they run until their turn (the StatefulSet's partition). */
+  keepTemplateBelow?: number;
+}
+
+/** The ordinals of the replicas the hashring lists. */
+export const hashringOrdinals = (layout: ReceiveLayout): number[] =>
+  Array.from({ length: layout.hashringMembers }, (_, ordinal) => ordinal).filter((ordinal) => ordinal !== layout.outsideHashring);
+
+export const fullLayout = (settings: ThanosSettings): ReceiveLayout => ({ hashringMembers: settings.replicas.receive });
+
+/**
+ * The hashrings file: one hashring serving every tenant, with one endpoint
+ * per member of the layout. Scaling lists fewer members than replicas for a
+ * while: new replicas join only once Ready, leaving ones leave before they
+ * stop; a restarting replica is out of it until it is back.
+ */
+export function hashringsFile(settings: ThanosSettings, layout = fullLayout(settings)): string {
+  const endpoints = hashringOrdinals(layout).map((ordinal) => receiveEndpoint(receivePodName(ordinal), settings.namespace));
   const hashrings: Hashring[] = [{ hashring: 'default', tenants: [], endpoints }];
   return `${JSON.stringify(hashrings, null, 2)}\n`;
 }
@@ -102,14 +120,14 @@ function nodePortService(settings: ThanosSettings): V1Service {
 
 /**
  * Receive: hashring ConfigMap, headless Service, NodePort Service, StatefulSet,
- * PodDisruptionBudget; the hashring lists `hashringMembers` replicas.
+ * PodDisruptionBudget, in the given layout.
  */
-export function receiveObjects(settings: ThanosSettings, hashringMembers = settings.replicas.receive): KubernetesObject[] {
+export function receiveObjects(settings: ThanosSettings, layout = fullLayout(settings)): KubernetesObject[] {
   const hashringConfigMap: V1ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata('receive', settings, HASHRING_CONFIGMAP_NAME),
-    data: { [HASHRING_FILE_NAME]: hashringsFile(settings, hashringMembers) },
+    data: { [HASHRING_FILE_NAME]: hashringsFile(settings, layout) },
   };
 
   const container = thanosContainer('receive', settings, {
@@ -153,6 +171,7 @@ export function receiveObjects(settings: ThanosSettings, hashringMembers = setti
     nodePortService(settings),
     statefulSet('receive', settings, {
       replicas: settings.replicas.receive,
+      ...(layout.keepTemplateBelow !== undefined && { partition: layout.keepTemplateBelow }),
       template: podTemplate('receive', settings, {
         readAtStartup: objstoreReadAtStartup(settings),
         container,

@@ -139,6 +139,8 @@ export function headlessService(
 
 export interface StatefulSetSpec {
   replicas: number;
+  /** Pods below this ordinal keep their template for now: a roll-out restarts them one by one. */
+  partition?: number;
   template: V1PodTemplateSpec;
 }
 
@@ -154,6 +156,7 @@ export function statefulSet(component: StatefulComponent, settings: ThanosSettin
       // Pods start together, not one by one: none needs ordered startup, and receive needs a quorum of its replicas up.
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: selectorLabels(component) },
+      ...(spec.partition !== undefined && { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: spec.partition } } }),
       template: spec.template,
       volumeClaimTemplates: [
         {
