@@ -3,8 +3,9 @@
  * On the local test ground, installs the seed's request N times (each in a
  * fresh namespace holding the TKE fixture), and, as the floor, applies the
  * same rendered objects with `kubectl apply --server-side` followed by
- * `kubectl rollout status`, N times. Prints the median wall times, the
- * worker's peak RSS and, last, `install/kubectl ratio: X.XX`.
+ * `kubectl rollout status`, N times, alternating. Prints the median wall
+ * times with their spread, the Kubernetes API requests of one install and
+ * of one floor, the worker's peak RSS and, last, `install/kubectl ratio: X.XX`.
  *
  * Usage: npm run bench [-- --runs N]   (reuses THANOS_TESTGROUND_COORDINATES if set)
  */
@@ -22,12 +23,14 @@ import { renderThanosObjects } from '../src/render/thanos';
 import { applyTkeConfigEdit, tkeConfigEdits } from '../src/render/tke';
 import { receiveRemoteWriteAddress } from '../src/render/tke/controller-toml';
 import { thanosQueryAddress } from '../src/render/tke/monitor-config';
-import { codecKeysOf, readCoordinates, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
+import { codecKeysOf, readCoordinates, workerConfigOn, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { binPath, projectRoot } from '../src/testground/paths';
 import { installTkeFixture, TKE_FIXTURE_CONFIG, type TkeConsumer } from '../src/testground/tke-fixture';
 import { checkWorker, installThanos } from '../src/workflows';
+import { createWorker } from '../src/worker';
+import { CountingKubeConfig } from '../test/support/counting-kube-config';
 import type { ThanosSettings } from '../src/request/defaults';
 import type { InstallInput } from '../src/workflows/contracts';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -71,27 +74,65 @@ function floorObjects(settings: ThanosSettings): k8s.KubernetesObject[] {
   ];
 }
 
-async function kubectlFloor(c: TestGroundCoordinates, settings: ThanosSettings, dir: string): Promise<number> {
+/** The floor's wall time, and the API requests kubectl made (its `-v=6` log has one line per request). */
+async function kubectlFloor(c: TestGroundCoordinates, settings: ThanosSettings, dir: string): Promise<{ ms: number; requests: number }> {
   const objects = floorObjects(settings);
   const file = join(dir, `${settings.namespace}.yaml`);
   writeFileSync(file, objects.map((o) => dump(o, { noRefs: true })).join('---\n'));
-  const kubectl = (args: string[]) =>
-    run(binPath('kubectl'), ['--kubeconfig', c.kubernetes.kubeconfig, '-n', settings.namespace, ...args]);
+  let requests = 0;
+  const kubectl = async (args: string[]) => {
+    const { stderr } = await run(binPath('kubectl'), ['--kubeconfig', c.kubernetes.kubeconfig, '-n', settings.namespace, '-v=6', ...args]);
+    requests += stderr.split('\n').filter((line) => /"Response" verb="\w+" url="/.test(line) || / (GET|POST|PATCH|PUT|DELETE) https?:\/\//.test(line)).length;
+  };
   const start = performance.now();
   await kubectl(['apply', '--server-side', '--force-conflicts', '-f', file]);
   const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
   for (const w of workloads) {
     await kubectl(['rollout', 'status', `${w.kind?.toLowerCase()}/${w.metadata?.name}`, '--timeout=120s']);
   }
-  return performance.now() - start;
+  return { ms: performance.now() - start, requests };
+}
+
+/** `median M ms (min–max)`. */
+const spread = (values: number[], unit = ' ms', digits = 0): string =>
+  `median ${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+
+/**
+ * One install with a worker in this process whose KubeConfig counts every
+ * request, not timed: what one install asks the API server, by kind of request.
+ */
+async function countedInstall(c: TestGroundCoordinates, kc: KubeConfig, client: Awaited<ReturnType<typeof connectClient>>): Promise<string[]> {
+  const taskQueue = `bench-counted-${Date.now().toString(36)}`;
+  const counting = CountingKubeConfig.fromFile(c.kubernetes.kubeconfig);
+  const worker = await createWorker({ ...workerConfigOn(c, taskQueue), workflowBundle: resolve(projectRoot, 'dist', 'workflow-bundle.js') }, counting);
+  const running = worker.run();
+  const namespace = `bench-counted-${Date.now().toString(36)}`;
+  try {
+    await installTkeFixture(kc, namespace);
+    const started = await startInstall(client, seedInput(c, namespace, `bench-${namespace}`, { receiveGrpc: 30090, receiveHttp: 30091, receiveRemoteWrite: 30092 }), taskQueue);
+    await untilInstalled(client.workflow.getHandle<typeof installThanos>(started.workflowId));
+    return counting.requests;
+  } finally {
+    worker.shutdown();
+    await running;
+    await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
+  }
+}
+
+/** `N (GET 3, PATCH 20, WATCH 5, …)`: requests grouped by their first word. */
+function describeRequests(requests: string[]): string {
+  const byVerb = new Map<string, number>();
+  for (const r of requests) byVerb.set(r.split(' ')[0] as string, (byVerb.get(r.split(' ')[0] as string) ?? 0) + 1);
+  return `${requests.length} (${[...byVerb].sort((a, b) => b[1] - a[1]).map(([verb, n]) => `${verb} ${n}`).join(', ')})`;
 }
 
 /** Waits for the install to succeed; one waiting for the operator fails the bench at once. */
 async function untilInstalled(handle: WorkflowHandle<typeof installThanos>): Promise<void> {
   let done = false;
   const watchdog = async (): Promise<void> => {
-    while (!done) {
+    for (;;) {
       await new Promise((r) => setTimeout(r, 500));
+      if (done) return;
       const progress = await handle.query(progressQuery);
       if (progress.phase === 'WaitingForOperator') throw new Error(`install ${handle.workflowId} failed: ${progress.message}`);
     }
@@ -125,6 +166,7 @@ async function main(options: { runs: string }): Promise<void> {
   const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const installTimes: number[] = [];
   const kubectlTimes: number[] = [];
+  let kubectlRequests = 0;
   const namespaces: string[] = [];
   const stepTimes = new Map<string, number[]>();
   try {
@@ -149,10 +191,13 @@ async function main(options: { runs: string }): Promise<void> {
       await installTkeFixture(kc, floorNs);
       const floorPorts = { receiveGrpc: 30105 + i * 10, receiveHttp: 30106 + i * 10, receiveRemoteWrite: 30107 + i * 10 };
       const floor = seedInput(c, floorNs, 'floor').settings;
-      kubectlTimes.push(await kubectlFloor(c, { ...floor, nodePorts: floorPorts }, c.runDir));
+      const measured = await kubectlFloor(c, { ...floor, nodePorts: floorPorts }, c.runDir);
+      kubectlTimes.push(measured.ms);
+      kubectlRequests = measured.requests;
       namespaces.push(installNs, floorNs);
       process.stdout.write(`run ${i + 1}/${runs}: install ${(installTimes[i] as number).toFixed(0)} ms, kubectl ${(kubectlTimes[i] as number).toFixed(0)} ms\n`);
     }
+    const installRequests = await countedInstall(c, kc, client);
     process.stdout.write('median per step (workflow time):\n');
     for (const [id, times] of stepTimes) process.stdout.write(`  ${id}: ${median(times).toFixed(0)} ms\n`);
     const install = median(installTimes);
@@ -160,8 +205,11 @@ async function main(options: { runs: string }): Promise<void> {
     process.stdout.write(
       [
         `runs: ${runs}`,
-        `install median: ${install.toFixed(0)} ms`,
-        `kubectl apply --server-side + rollout status median: ${kubectl.toFixed(0)} ms`,
+        `install: ${spread(installTimes)}`,
+        `kubectl apply --server-side + rollout status: ${spread(kubectlTimes)}`,
+        `install/kubectl per run: ${spread(installTimes.map((t, i) => t / (kubectlTimes[i] as number)), '', 2)}`,
+        `Kubernetes API requests of one install: ${describeRequests(installRequests)}`,
+        `Kubernetes API requests of the kubectl floor: ${kubectlRequests}`,
         `worker peak RSS: ${peakRssMiB(worker.pid as number).toFixed(1)} MiB`,
         `install/kubectl ratio: ${(install / kubectl).toFixed(2)}`,
       ].join('\n') + '\n',
@@ -176,7 +224,7 @@ async function main(options: { runs: string }): Promise<void> {
 }
 
 new Command('bench')
-  .option('--runs <n>', 'installs (and kubectl floors) to run', '5')
+  .option('--runs <n>', 'installs (and kubectl floors) to run', '7')
   .action(main)
   .parseAsync()
   .catch((err: unknown) => {

@@ -12,7 +12,9 @@
  * SIGINT or SIGTERM shut it down gracefully: it stops polling and lets
  * running activities finish.
  */
+import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createActivities } from './activities';
 import { clusterGuard } from './activities/cluster-guard';
 import { encryptingDataConverter } from './codec/data-converter';
@@ -28,7 +30,12 @@ export interface WorkerConfig {
   /** The cluster the kubeconfig reaches: set, the worker refuses work of every other cluster. */
   cluster?: string;
   codecKeys: CodecKeys;
+  /** The workflow code bundled at build time; unset, the worker bundles the sources itself (tests run it so). */
+  workflowBundle?: string;
 }
+
+/** Where `npm run build` writes the bundled workflow code: beside the built worker. */
+export const WORKFLOW_BUNDLE = join(__dirname, 'workflow-bundle.js');
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
@@ -41,16 +48,16 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   };
 }
 
-/** Connects to Temporal and creates (but does not run) the worker. */
-export async function createWorker(config: WorkerConfig): Promise<Worker> {
+/** Connects to Temporal and creates (but does not run) the worker; its activities reach Kubernetes through `kc`. */
+export async function createWorker(config: WorkerConfig, kc: KubeConfig = loadKubeConfig(config.kubeconfig)): Promise<Worker> {
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   return Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     dataConverter: encryptingDataConverter(config.codecKeys),
-    workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ kc: loadKubeConfig(config.kubeconfig) }),
+    ...(config.workflowBundle === undefined ? { workflowsPath: require.resolve('./workflows') } : { workflowBundle: { codePath: config.workflowBundle } }),
+    activities: createActivities({ kc }),
     interceptors: config.cluster === undefined ? {} : { activity: [clusterGuard(config.cluster)] },
     // Time for running activities to finish after SIGINT/SIGTERM.
     shutdownGraceTime: '30 seconds',
@@ -61,7 +68,7 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
 }
 
 async function main(): Promise<void> {
-  const config = workerConfigFromEnv();
+  const config = { ...workerConfigFromEnv(), workflowBundle: WORKFLOW_BUNDLE };
   const worker = await createWorker(config);
   console.log(`worker polling ${config.taskQueue} on ${config.temporalAddress} (namespace ${config.namespace})`);
   await worker.run();

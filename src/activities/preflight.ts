@@ -6,6 +6,7 @@ import { renderThanosObjects } from '../render/thanos';
 import { RECEIVE_NODEPORT_SERVICE_NAME } from '../render/thanos/receive';
 import { tkeConfigEdits } from '../render/tke';
 import { isNotFound } from '../kube/patch';
+import { objectApi } from '../kube/object-api';
 
 export interface PreflightResult {
   summary: string;
@@ -89,7 +90,7 @@ async function preflight(kc: k8s.KubeConfig, settings: ThanosSettings): Promise<
 
   // Objects of the same names that another tool made would be taken over and
   // later removed by a rollback: refuse instead.
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const objects = objectApi(kc);
   const foreign = await Promise.all(
     renderThanosObjects(settings).map(async (object) => {
       try {

@@ -16,7 +16,7 @@ export interface ComponentReadiness {
 /**
  * Waits until every Thanos workload (or `only` these components') has rolled out, heartbeating each
  * component's status (so the Web UI shows it, and a new worker can take over
- * the wait); a cancellation stops it at the next look. On timeout it fails
+ * the wait); a cancellation stops it at once. On timeout it fails
  * naming each component still not ready and its pods' reasons.
  */
 export function readinessActivities(kc: k8s.KubeConfig) {
@@ -34,7 +34,7 @@ export function readinessActivities(kc: k8s.KubeConfig) {
             last = readiness(statuses);
             checkpoint(last);
           },
-          sleep: (ms) => ctx.sleep(ms),
+          signal: ctx.cancellationSignal,
         });
         return readiness(statuses);
       } catch (err) {

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { dryRunApply } from '../kube/apply';
 import { isNotFound } from '../kube/patch';
+import { podNamed, statefulSetNamed, watchUntil } from '../kube/watch';
 import { apiServerGet } from '../kube/proxy';
 import type { ThanosSettings } from '../request/defaults';
 import { liveReceiveShape, type ReceiveShape } from '../render/receive-scaling';
@@ -68,46 +69,51 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
 
     /** The ordinals of the running Receive pods whose template is older than their StatefulSet's. */
     async receivePodsBehind(settings: ThanosSettings, timeoutSeconds: number): Promise<number[]> {
-      const ctx = Context.current();
-      const deadline = Date.now() + timeoutSeconds * 1000;
-      for (;;) {
-        const statefulSet = await apps.readNamespacedStatefulSet({ name: resourceName('receive'), namespace: settings.namespace });
-        const observed = (statefulSet.status?.observedGeneration ?? 0) >= (statefulSet.metadata?.generation ?? 1);
-        if (observed) {
-          const pods = await core.listNamespacedPod({ namespace: settings.namespace, labelSelector: `app.kubernetes.io/name=${resourceName('receive')}` });
-          return pods.items
-            .filter((pod) => ordinalOf(pod) < settings.replicas.receive && pod.metadata?.labels?.[REVISION_LABEL] !== statefulSet.status?.updateRevision)
-            .map(ordinalOf)
-            .sort((a, b) => a - b);
-        }
-        checkpoint({ waiting: 'the StatefulSet controller has not yet seen the latest Receive template' });
-        if (Date.now() > deadline) {
-          throw ApplicationFailure.create({ type: 'ReceiveNotObserved', message: `after ${timeoutSeconds}s, the StatefulSet controller has not observed ${resourceName('receive')}` });
-        }
-        await ctx.sleep(POLL_MS);
+      const { namespace } = settings;
+      const observed = await watchUntil(
+        kc,
+        [statefulSetNamed(kc, namespace, resourceName('receive'))],
+        ([statefulSets]) => {
+          const statefulSet = statefulSets?.[0];
+          checkpoint({ waiting: 'for the StatefulSet controller to observe the latest Receive template' });
+          const seen = statefulSet !== undefined && (statefulSet.status?.observedGeneration ?? 0) >= (statefulSet.metadata?.generation ?? 1);
+          return seen ? statefulSet : undefined;
+        },
+        timeoutSeconds * 1000,
+        Context.current().cancellationSignal,
+      );
+      if (observed === undefined) {
+        throw ApplicationFailure.create({ type: 'ReceiveNotObserved', message: `after ${timeoutSeconds}s, the StatefulSet controller has not observed ${resourceName('receive')}` });
       }
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/name=${resourceName('receive')}` });
+      return pods.items
+        .filter((pod) => ordinalOf(pod) < settings.replicas.receive && pod.metadata?.labels?.[REVISION_LABEL] !== observed.status?.updateRevision)
+        .map(ordinalOf)
+        .sort((a, b) => a - b);
     },
 
     /** Waits until replica `ordinal` runs the StatefulSet's latest template and is Ready. */
     async waitForReceiveRestart(settings: ThanosSettings, ordinal: number, timeoutSeconds: number): Promise<string> {
-      const ctx = Context.current();
       const name = receivePodName(ordinal);
-      const deadline = Date.now() + timeoutSeconds * 1000;
-      for (;;) {
-        const statefulSet = await apps.readNamespacedStatefulSet({ name: resourceName('receive'), namespace: settings.namespace });
-        const pod = await core.readNamespacedPod({ name, namespace: settings.namespace }).catch((err: unknown) => {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        });
-        const updated = pod?.metadata?.labels?.[REVISION_LABEL] === statefulSet.status?.updateRevision;
-        if (pod !== undefined && updated && isReady(pod)) return `${name} restarted and Ready`;
-        const state = pod === undefined ? 'not there yet' : !updated ? 'still on the older template' : 'not Ready yet';
-        checkpoint({ waiting: `${name} ${state}` });
-        if (Date.now() > deadline) {
-          throw ApplicationFailure.create({ type: 'ReceiveRestartTimedOut', message: `after ${timeoutSeconds}s, ${name} is ${state}` });
-        }
-        await ctx.sleep(POLL_MS);
+      let state = 'not there yet';
+      const restarted = await watchUntil<k8s.V1StatefulSet | k8s.V1Pod, string>(
+        kc,
+        [statefulSetNamed(kc, settings.namespace, resourceName('receive')), podNamed(kc, settings.namespace, name)],
+        ([statefulSets, pods]) => {
+          const statefulSet = statefulSets?.[0];
+          const pod = pods?.[0];
+          const updated = pod?.metadata?.labels?.[REVISION_LABEL] === (statefulSet as k8s.V1StatefulSet | undefined)?.status?.updateRevision;
+          state = pod === undefined ? 'not there yet' : !updated ? 'still on the older template' : 'not Ready yet';
+          checkpoint({ waiting: `${name} ${state}` });
+          return pod !== undefined && updated && isReady(pod as k8s.V1Pod) ? `${name} restarted and Ready` : undefined;
+        },
+        timeoutSeconds * 1000,
+        Context.current().cancellationSignal,
+      );
+      if (restarted === undefined) {
+        throw ApplicationFailure.create({ type: 'ReceiveRestartTimedOut', message: `after ${timeoutSeconds}s, ${name} is ${state}` });
       }
+      return restarted;
     },
 
     async waitForReceiveStage(settings: ThanosSettings, layout: ReceiveLayout, timeoutSeconds: number): Promise<string> {

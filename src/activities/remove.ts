@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { heartbeat } from '@temporalio/activity';
 import { isNotFound } from '../kube/patch';
+import { objectApi } from '../kube/object-api';
 import { MANAGED_BY } from '../render/labels';
 import { objectName } from '../render/plan';
 import { renderThanosObjects } from '../render/thanos';
@@ -29,7 +30,7 @@ const VOLUME_CLAIM_SELECTOR =
 
 /** `Kind/name` of every object the installer made in the namespace, with what deleting it takes. */
 export async function installedObjects(kc: k8s.KubeConfig, namespace: string): Promise<{ name: string; ref: k8s.KubernetesObject }[]> {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const objects = objectApi(kc);
   const found: { name: string; ref: k8s.KubernetesObject }[] = [];
   for (const { apiVersion, kind } of INSTALLED_KINDS) {
     const list = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, INSTALLED_SELECTOR);
@@ -48,7 +49,7 @@ export async function installedObjects(kc: k8s.KubeConfig, namespace: string): P
  * already gone is skipped.
  */
 export function removalActivities(kc: k8s.KubeConfig) {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const objects = objectApi(kc);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const deleteIfPresent = async (ref: k8s.KubernetesObject): Promise<boolean> => {
     try {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
+import { Context } from '@temporalio/activity';
 import { isAlreadyExists, isNotFound, patchPodTemplateAnnotations } from '../kube/patch';
 import { editConfigMapData, editSecretData } from '../kube/precondition';
 import { waitForRollouts } from '../kube/wait';
@@ -132,7 +133,7 @@ async function rollConsumers(
     kc,
     consumers.map((c) => ({ kind: 'Deployment' as const, namespace, name: c.deployment })),
     timeoutSeconds * 1000,
-    { onProgress: (statuses) => checkpoint(statuses.map((s) => s.message)) },
+    { onProgress: (statuses) => checkpoint(statuses.map((s) => s.message)), signal: Context.current().cancellationSignal },
   );
   return result;
 }

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { naming } from './errors';
+import { objectApi } from './object-api';
 
 /** The one field manager every change of the installer is made under. */
 export const FIELD_MANAGER = 'tke-thanos-installer';
@@ -37,7 +38,7 @@ export async function applyObjects<T extends k8s.KubernetesObject>(
   fieldManager = FIELD_MANAGER,
   beforeWrite: (appliedSoFar: AppliedObject<T>[]) => void = () => {},
 ): Promise<AppliedObject<T>[]> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const client = objectApi(kc);
   const applied: AppliedObject<T>[] = [];
   const settled = await Promise.allSettled(
     objects.map(async (object) => {
@@ -72,7 +73,7 @@ export async function applyObjects<T extends k8s.KubernetesObject>(
  * Kubernetes will not change, ...) throws as the server gave it.
  */
 export async function dryRunApply<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, object: T): Promise<{ live?: T; wouldBe: T }> {
-  const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const client = objectApi(kc);
   let live: T | undefined;
   try {
     live = (await client.read(object as Parameters<typeof client.read>[0])) as T;

@@ -1,19 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { deploymentRolloutStatus, statefulSetRolloutStatus, type RolloutStatus } from './rollout';
+import { deploymentNamed, statefulSetNamed, watchUntil, type WatchedObjects } from './watch';
 
 export interface WorkloadRef {
   kind: 'Deployment' | 'StatefulSet';
   namespace: string;
   name: string;
-}
-
-/** Reads a workload and tells whether its current spec has rolled out. */
-export async function rolloutStatus(kc: k8s.KubeConfig, ref: WorkloadRef): Promise<RolloutStatus> {
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  if (ref.kind === 'Deployment') {
-    return deploymentRolloutStatus(await apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace }));
-  }
-  return statefulSetRolloutStatus(await apps.readNamespacedStatefulSet({ name: ref.name, namespace: ref.namespace }));
 }
 
 /** One line per pod of the workload saying why it is not ready, for error messages. */
@@ -43,9 +35,6 @@ export async function podReasons(kc: k8s.KubeConfig, ref: WorkloadRef): Promise<
   });
 }
 
-/** How often rollouts are looked at: often enough to add little to an install's time. */
-const POLL_INTERVAL_MS = 250;
-
 /** A workload still not rolled out when the wait ended, with its pods' reasons. */
 export interface PendingWorkload {
   ref: WorkloadRef;
@@ -65,16 +54,25 @@ export class RolloutTimedOut extends Error {
 }
 
 export interface RolloutWaitOptions {
-  /** Runs after each look with every workload's status, in the order given; may throw to stop waiting. */
+  /** Runs with every workload's status, in the order given, once all are known and after each change; may throw to stop waiting. */
   onProgress?: (statuses: RolloutStatus[]) => void;
-  /** How to pause between looks (an activity's sleep ends early when it is cancelled). */
-  sleep?: (ms: number) => Promise<void>;
+  /** Stops the wait, rejecting with the signal's reason (an activity's cancellation). */
+  signal?: AbortSignal;
+}
+
+const watchedWorkload = (kc: k8s.KubeConfig, ref: WorkloadRef): WatchedObjects<k8s.V1Deployment | k8s.V1StatefulSet> =>
+  ref.kind === 'Deployment' ? deploymentNamed(kc, ref.namespace, ref.name) : statefulSetNamed(kc, ref.namespace, ref.name);
+
+function statusOf(ref: WorkloadRef, workload: k8s.V1Deployment | k8s.V1StatefulSet | undefined): RolloutStatus {
+  if (workload === undefined) return { done: false, message: `${ref.kind.toLowerCase()} ${ref.name}: not there yet` };
+  return ref.kind === 'Deployment' ? deploymentRolloutStatus(workload as k8s.V1Deployment) : statefulSetRolloutStatus(workload as k8s.V1StatefulSet);
 }
 
 /**
- * Waits until every workload has rolled out. On timeout it throws
- * RolloutTimedOut with each workload still pending, what it waits for, and
- * its pods' reasons.
+ * Waits until every workload has rolled out, following each with a watch:
+ * a change is seen as soon as the API server reports it, and nothing is
+ * asked while nothing changes. On timeout it throws RolloutTimedOut with
+ * each workload still pending, what it waits for, and its pods' reasons.
  */
 export async function waitForRollouts(
   kc: k8s.KubeConfig,
@@ -82,21 +80,23 @@ export async function waitForRollouts(
   timeoutMs: number,
   options: RolloutWaitOptions = {},
 ): Promise<RolloutStatus[]> {
-  const deadline = Date.now() + timeoutMs;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (;;) {
-    const statuses: RolloutStatus[] = [];
-    for (const ref of refs) statuses.push(await rolloutStatus(kc, ref));
-    options.onProgress?.(statuses);
-    if (statuses.every((s) => s.done)) return statuses;
-    if (Date.now() > deadline) {
-      const pending: PendingWorkload[] = [];
-      for (const [i, ref] of refs.entries()) {
-        const status = statuses[i] as RolloutStatus;
-        if (!status.done) pending.push({ ref, status, pods: await podReasons(kc, ref) });
-      }
-      throw new RolloutTimedOut(timeoutMs, pending);
-    }
-    await sleep(POLL_INTERVAL_MS);
+  let statuses = refs.map((ref) => statusOf(ref, undefined));
+  const rolledOut = await watchUntil(
+    kc,
+    refs.map((ref) => watchedWorkload(kc, ref)),
+    (workloads) => {
+      statuses = refs.map((ref, i) => statusOf(ref, workloads[i]?.[0]));
+      options.onProgress?.(statuses);
+      return statuses.every((s) => s.done) ? statuses : undefined;
+    },
+    timeoutMs,
+    options.signal,
+  );
+  if (rolledOut !== undefined) return rolledOut;
+  const pending: PendingWorkload[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const status = statuses[i] as RolloutStatus;
+    if (!status.done) pending.push({ ref, status, pods: await podReasons(kc, ref) });
   }
+  throw new RolloutTimedOut(timeoutMs, pending);
 }

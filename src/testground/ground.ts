@@ -21,13 +21,18 @@ import { codecEndpointOn, startCodecEndpoint } from './codec';
 /** Debian's Chromium, which the Web UI test drives. */
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Installs Debian's Chromium if missing: only the Web UI test needs it, so neither the demo nor the ground installs it. */
+export async function ensureChromium(): Promise<string> {
+  if (!existsSync(CHROMIUM)) await runScript(installChromiumScript, 'installing Chromium');
+  return CHROMIUM;
+}
+
 /**
- * Builds whatever binary is missing from the cache, installs the real node's
- * Debian packages and Chromium if missing (each a quick no-op when all is
- * there). Output streams to stderr, so a cold build shows its progress.
+ * Builds whatever binary is missing from the cache and installs the real
+ * node's Debian packages if missing (each a quick no-op when all is there).
+ * Output streams to stderr, so a cold build shows its progress.
  */
 export async function ensureBinaries(): Promise<void> {
-  if (!existsSync(CHROMIUM)) await runScript(installChromiumScript, 'installing Chromium');
   await runScript(installNodePackagesScript, "installing the real node's Debian packages");
   await runScript(buildScript, 'building the test ground', { TESTGROUND_BUILD_QUIET: '1' });
 }

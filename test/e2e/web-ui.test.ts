@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { startInstall } from '../../src/client/installs';
 import { mintAccessToken, publicKeyHash } from '../../src/testground/codec';
-import { CHROMIUM } from '../../src/testground/ground';
+import { ensureChromium } from '../../src/testground/ground';
 import { installThanos } from '../../src/workflows';
 import { installInputFor, seedRequest, startWorkerAndClient, tkeNamespace, type RunningWorker } from '../support/install';
 import { testGround } from '../support/testground';
@@ -25,7 +25,7 @@ const namespaces: string[] = [];
 beforeAll(async () => {
   env = await startWorkerAndClient(coordinates, 'web-ui');
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await ensureChromium(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync',
       // The codec endpoint's self-signed certificate, trusted by its public key and nothing else.

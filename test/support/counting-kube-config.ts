@@ -1,0 +1,29 @@
+import type { Agent } from 'node:https';
+import * as k8s from '@kubernetes/client-node';
+
+/**
+ * A KubeConfig that records each request made with it: the typed clients'
+ * calls as `METHOD /path`, a GET through the API server's proxy as
+ * `GET /path`, and each watch opened as `WATCH`. Counts what the installer
+ * asks the API server, in-process, without a proxy in between.
+ */
+export class CountingKubeConfig extends k8s.KubeConfig {
+  readonly requests: string[] = [];
+
+  static fromFile(file: string): CountingKubeConfig {
+    const kc = new CountingKubeConfig();
+    kc.loadFromFile(file);
+    return kc;
+  }
+
+  override async applySecurityAuthentication(context: Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
+    this.requests.push(`${context.getHttpMethod()} ${new URL(context.getUrl()).pathname}`);
+    await super.applySecurityAuthentication(context);
+  }
+
+  // A watch comes here with no path of its own; a proxied GET with its path.
+  override async applyToHTTPSOptions(opts: Parameters<k8s.KubeConfig['applyToHTTPSOptions']>[0] & { path?: string; agent?: Agent }): Promise<void> {
+    this.requests.push(opts.path === undefined ? 'WATCH' : `GET ${opts.path.split('?')[0]}`);
+    await super.applyToHTTPSOptions(opts);
+  }
+}
