@@ -50,7 +50,7 @@ export async function followObjects<T extends k8s.KubernetesObject>(
     const listed = await objects.list();
     const current = new Map(listed.items.map((o) => [keyOf(o), o]));
     onChange([...current.values()]);
-    let resourceVersion = listed.metadata?.resourceVersion;
+    const resourceVersion = listed.metadata?.resourceVersion;
     await new Promise<void>((resolve, reject) => {
       let request: AbortController | undefined;
       const end = (err?: unknown): void => {
@@ -70,7 +70,6 @@ export async function followObjects<T extends k8s.KubernetesObject>(
           (type: string, object: T) => {
             // An ERROR event (the version expired): list again.
             if (type === 'ERROR') return end();
-            resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
             if (type === 'BOOKMARK') return;
             if (type === 'DELETED') current.delete(keyOf(object));
             else current.set(keyOf(object), object);
