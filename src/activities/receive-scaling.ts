@@ -3,7 +3,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { dryRunApply } from '../kube/apply';
 import { isNotFound } from '../kube/patch';
 import { podNamed, statefulSetNamed, watchUntil } from '../kube/watch';
-import { apiServerGet } from '../kube/proxy';
+import { apiServerGet, apiServerRequest } from '../kube/proxy';
+import { encodeWriteRequest, REMOTE_WRITE_HEADERS } from '../prometheus/remote-write';
 import type { ThanosSettings } from '../request/defaults';
 import { liveReceiveShape, type ReceiveShape } from '../render/receive-scaling';
 import { objectsOfComponent } from '../render/groups';
@@ -14,12 +15,27 @@ import {
   hashringOrdinals,
   hashringsFile,
   receivePodName,
+  REMOTE_WRITE_PATH,
   type ReceiveLayout,
 } from '../render/thanos/receive';
-import { HTTP_PORT, resourceName } from '../render/thanos/topology';
+import { HTTP_PORT, REMOTE_WRITE_PORT, resourceName } from '../render/thanos/topology';
 import { checkpoint } from './heartbeat';
 
 const CONFIG_HASH_METRIC = 'thanos_receive_config_hash';
+/** Each tenant's newest sample time in a Receive pod's head, labelled `tenant`. */
+const HEAD_MAX_TIME_METRIC = 'prometheus_tsdb_head_max_time';
+/** The header Receive reads a write's tenant from (Thanos's default). */
+const TENANT_HEADER = 'THANOS-TENANT';
+/**
+ * Marker samples written to a replica about to leave for good, newer than
+ * anything it will take: Receive's last flush keeps back its head's newest
+ * sample (it cuts the block just below it), so the marker is what stays
+ * behind, not a real sample.
+ */
+const FLUSH_MARKER_METRIC = 'thanos_installer_flush_marker';
+const FLUSH_MARKER_LEAD_MS = 10 * 60_000;
+/** Series per marker write: enough that the hashring gives every replica some. */
+const FLUSH_MARKER_SERIES = 64;
 /** Counted as each of Store's bucket syncs starts. */
 const STORE_SYNCS_METRIC = 'thanos_blocks_meta_syncs_total';
 const POLL_MS = 1000;
@@ -36,6 +52,20 @@ async function podMetric(kc: k8s.KubeConfig, namespace: string, pod: string, nam
   if (status !== 200) return undefined;
   const line = body.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+const HEAD_MAX_TIME_SAMPLE = new RegExp(`^${HEAD_MAX_TIME_METRIC}\\{[^}]*tenant="([^"]*)"[^}]*\\} (\\S+)$`);
+
+/** Each tenant's head max time in a pod, from its metrics; undefined while it cannot say. */
+async function headMaxTimes(kc: k8s.KubeConfig, namespace: string, pod: string): Promise<Map<string, number> | undefined> {
+  const { status, body } = await apiServerGet(kc, `/api/v1/namespaces/${namespace}/pods/${pod}:${HTTP_PORT}/proxy/metrics`);
+  if (status !== 200) return undefined;
+  const times = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    const sample = HEAD_MAX_TIME_SAMPLE.exec(line);
+    if (sample) times.set(sample[1] as string, Number(sample[2]));
+  }
+  return times;
 }
 
 /**
@@ -114,6 +144,47 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
         throw ApplicationFailure.create({ type: 'ReceiveRestartTimedOut', message: `after ${timeoutSeconds}s, ${name} is ${state}` });
       }
       return restarted;
+    },
+
+    /**
+     * Before replicas leave the hashring for good: writes marker samples,
+     * through replica 0, until every tenant's head on each leaving replica
+     * holds one newer than any sample it will take, so that its last flush
+     * uploads every real sample it acknowledged.
+     */
+    async pinLeavingReceiveHeads(settings: ThanosSettings, leaving: number[], timeoutSeconds: number): Promise<string> {
+      const ctx = Context.current();
+      const { namespace } = settings;
+      const markerAt = Date.now() + FLUSH_MARKER_LEAD_MS;
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      for (let batch = 0; ; batch++) {
+        const unpinned = new Map<string, string[]>();
+        for (const pod of leaving.map(receivePodName)) {
+          const heads = await headMaxTimes(kc, namespace, pod).catch(() => undefined);
+          if (heads === undefined) throw ApplicationFailure.create({ type: 'ReceiveUnreadable', message: `cannot read ${pod}'s metrics to pin its head before it leaves` });
+          for (const [tenant, maxTime] of heads) if (maxTime < markerAt) unpinned.set(tenant, [...(unpinned.get(tenant) ?? []), pod]);
+        }
+        checkpoint({ waiting: [...unpinned].map(([tenant, pods]) => `${pods.join(', ')} (tenant ${tenant}) without a marker yet`) });
+        if (unpinned.size === 0) return `replicas ${leaving.join(', ')} hold a marker newer than every sample they took, so their last flush uploads them all`;
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.create({ type: 'ReceiveNotPinned', message: `after ${timeoutSeconds}s and ${batch} marker writes, ${[...unpinned].map(([t, p]) => `${p.join(', ')} (tenant ${t})`).join('; ')} took none` });
+        }
+        for (const tenant of unpinned.keys()) {
+          const series = Array.from({ length: FLUSH_MARKER_SERIES }, (_, i) => ({
+            labels: { __name__: FLUSH_MARKER_METRIC, batch: String(batch), series: String(i) },
+            samples: [{ value: 1, timestampMs: markerAt }],
+          }));
+          const written = await apiServerRequest(kc, `/api/v1/namespaces/${namespace}/pods/${receivePodName(0)}:${REMOTE_WRITE_PORT}/proxy${REMOTE_WRITE_PATH}`, {
+            method: 'POST',
+            body: encodeWriteRequest(series),
+            headers: { ...REMOTE_WRITE_HEADERS, [TENANT_HEADER]: tenant },
+          });
+          if (written.status >= 300) {
+            throw ApplicationFailure.create({ type: 'ReceiveRefusedMarker', message: `writing flush markers for tenant ${tenant} through ${receivePodName(0)}: HTTP ${written.status}: ${written.body.slice(0, 300)}` });
+          }
+        }
+        await ctx.sleep(POLL_MS);
+      }
     },
 
     async waitForReceiveStage(settings: ThanosSettings, layout: ReceiveLayout, timeoutSeconds: number): Promise<string> {

@@ -52,12 +52,24 @@ async function restartReceivePods(settings: ThanosSettings, shape: ReceiveShape,
  * themselves. `keepTemplateBelow` holds the pods that ran before on their
  * template meanwhile; new replicas start on the new one.
  */
-async function scaleReceive(target: ThanosSettings, live: ReceiveShape | undefined, readiness: number, rollout: number, keepTemplateBelow?: number): Promise<string[]> {
+async function scaleReceive(
+  target: ThanosSettings,
+  live: ReceiveShape | undefined,
+  readiness: number,
+  rollout: number,
+  options: { keepTemplateBelow?: number; pinLeavingHeads: boolean },
+): Promise<string[]> {
+  const { keepTemplateBelow } = options;
   const lines: string[] = [];
   let before = live;
   for (const stage of receiveStages(live, receiveShapeOf(target))) {
     const settings = stageSettings(target, stage.shape);
     const layout: ReceiveLayout = { hashringMembers: stage.shape.hashringMembers, ...(keepTemplateBelow !== undefined && { keepTemplateBelow }) };
+    // Replicas leaving for good: what their last flush would keep back must be a marker, not a real sample.
+    const leaving = before === undefined ? [] : Array.from({ length: Math.max(before.hashringMembers - stage.shape.hashringMembers, 0) }, (_, i) => stage.shape.hashringMembers + i);
+    const pinned = options.pinLeavingHeads && leaving.length > 0
+      ? `${await waitingActivitiesFor('roll-out-thanos', rollout).pinLeavingReceiveHeads(settings, leaving, rollout)}; `
+      : '';
     const result = await activitiesFor('roll-out-thanos').applyThanosComponent(settings, 'receive', layout);
     await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(settings, readiness, ['receive']);
     const hashringMoved = before !== undefined && before.hashringMembers !== stage.shape.hashringMembers;
@@ -66,30 +78,31 @@ async function scaleReceive(target: ThanosSettings, live: ReceiveShape | undefin
     let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, layout, rollout)}` : '';
     // What the stopped replicas flushed is in the bucket only: served again once Store has synced it.
     if (replicasLeft) waited += `; ${await waiting.waitForStoreSync(settings, rollout)}`;
-    lines.push(`receive: ${stage.why} (${changedObjects(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
+    lines.push(`receive: ${stage.why} (${pinned}${changedObjects(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
     before = stage.shape;
   }
   return lines;
 }
 
 /**
- * Receive's part of the roll-out. Without `restartOutsideHashring` (runs
+ * Receive's part of the roll-out. Without `receiveRestartsOutsideHashring` (runs
  * recorded before it), the StatefulSet restarts pods on a new template by
  * itself. With it, the new template first holds every running pod on its
  * own; a replica a stopped run left outside the hashring restarts and
  * rejoins; the shape changes; then each pod still behind restarts in turn,
  * outside the hashring where there is room; and the hold is released.
  */
-async function rollOutReceive(target: ThanosSettings, readiness: number, rollout: number, restartOutsideHashring: boolean): Promise<string[]> {
+async function rollOutReceive(target: ThanosSettings, readiness: number, rollout: number, patches: Patches): Promise<string[]> {
   const activities = activitiesFor('roll-out-thanos');
   const waiting = waitingActivitiesFor('roll-out-thanos', rollout);
   const live = await activities.receiveShape(target.namespace);
-  if (!restartOutsideHashring || live === undefined) return await scaleReceive(target, live, readiness, rollout);
+  const pinLeavingHeads = patches.pinLeavingReceiveHeads;
+  if (!patches.receiveRestartsOutsideHashring || live === undefined) return await scaleReceive(target, live, readiness, rollout, { pinLeavingHeads });
   const liveSettings = stageSettings(target, live);
   const restarting = live.outsideHashring !== undefined
     || (await activities.receiveTemplateChanges(target))
     || (await waiting.receivePodsBehind(liveSettings, rollout)).length > 0;
-  if (!restarting) return await scaleReceive(target, live, readiness, rollout);
+  if (!restarting) return await scaleReceive(target, live, readiness, rollout, { pinLeavingHeads });
 
   const liveLayout: ReceiveLayout = { hashringMembers: live.hashringMembers, ...(live.outsideHashring !== undefined && { outsideHashring: live.outsideHashring }) };
   const held = await activities.applyThanosComponent(liveSettings, 'receive', { ...liveLayout, keepTemplateBelow: live.replicas });
@@ -101,7 +114,7 @@ async function rollOutReceive(target: ThanosSettings, readiness: number, rollout
     lines.push(...(await restartReceivePods(liveSettings, live, behind, readiness, rollout)));
     keepTemplateBelow = outsideHashring;
   }
-  lines.push(...(await scaleReceive(target, settled, readiness, rollout, keepTemplateBelow)));
+  lines.push(...(await scaleReceive(target, settled, readiness, rollout, { keepTemplateBelow, pinLeavingHeads })));
   lines.push(...(await restartReceivePods(target, receiveShapeOf(target), await waiting.receivePodsBehind(target, rollout), readiness, rollout)));
   const released = await activities.applyThanosComponent(target, 'receive');
   await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(target, readiness, ['receive']);
@@ -117,6 +130,7 @@ interface Irreversible {
 /** What a run decided once, at its start, about the changes its history may predate. */
 interface Patches {
   receiveRestartsOutsideHashring: boolean;
+  pinLeavingReceiveHeads: boolean;
 }
 
 function reconfigureActions(
@@ -150,7 +164,7 @@ function reconfigureActions(
       const lines: string[] = [];
       for (const component of ROLL_OUT_ORDER) {
         if (component === 'receive') {
-          lines.push(...(await rollOutReceive(target(), readiness, rollout, patches.receiveRestartsOutsideHashring)));
+          lines.push(...(await rollOutReceive(target(), readiness, rollout, patches)));
           continue;
         }
         const result = await activitiesFor('roll-out-thanos').applyThanosComponent(target(), component);
@@ -203,7 +217,10 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
   const operator = handleOperator(progress, () => settings, (request: RetryRequest) => request.settings);
 
   const irreversible: Irreversible = { volumesGrown: false };
-  const patches: Patches = { receiveRestartsOutsideHashring: patched(STEP_PATCHES.receiveRestartsOutsideHashring) };
+  const patches: Patches = {
+    receiveRestartsOutsideHashring: patched(STEP_PATCHES.receiveRestartsOutsideHashring),
+    pinLeavingReceiveHeads: patched(STEP_PATCHES.pinLeavingReceiveHeads),
+  };
 
   const revert = async (): Promise<InstallResult> => {
     const back = revertTarget(input.from, settings, irreversible.volumesGrown);

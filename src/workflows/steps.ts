@@ -64,6 +64,12 @@ export const STEP_PATCHES = {
    * a reconfiguration.
    */
   receiveRestartsOutsideHashring: 'receive-restarts-outside-hashring',
+  /**
+   * Before Receive replicas leave the hashring for good, marker samples pin
+   * their heads, so that their last flush uploads every real sample. Decided
+   * at the start of a reconfiguration.
+   */
+  pinLeavingReceiveHeads: 'pin-leaving-receive-heads',
 } as const;
 
 /** `verifyThanos` checks an installed cluster with the install's last step. */

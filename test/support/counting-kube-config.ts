@@ -3,8 +3,8 @@ import * as k8s from '@kubernetes/client-node';
 
 /**
  * A KubeConfig that records each request made with it: the typed clients'
- * calls as `METHOD /path`, a GET through the API server's proxy as
- * `GET /path`, and each watch opened as `WATCH`. Counts what the installer
+ * calls and requests through the API server's proxy as `METHOD /path`, and
+ * each watch opened as `WATCH`. Counts what the installer
  * asks the API server, in-process, without a proxy in between.
  */
 export class CountingKubeConfig extends k8s.KubeConfig {
@@ -21,9 +21,9 @@ export class CountingKubeConfig extends k8s.KubeConfig {
     await super.applySecurityAuthentication(context);
   }
 
-  // A watch comes here with no path of its own; a proxied GET with its path.
-  override async applyToHTTPSOptions(opts: Parameters<k8s.KubeConfig['applyToHTTPSOptions']>[0] & { path?: string; agent?: Agent }): Promise<void> {
-    this.requests.push(opts.path === undefined ? 'WATCH' : `GET ${opts.path.split('?')[0]}`);
+  // A watch comes here with no path of its own; a request through the API server's proxy with its method and path.
+  override async applyToHTTPSOptions(opts: Parameters<k8s.KubeConfig['applyToHTTPSOptions']>[0] & { path?: string; method?: string; agent?: Agent }): Promise<void> {
+    this.requests.push(opts.path === undefined ? 'WATCH' : `${opts.method ?? 'GET'} ${opts.path.split('?')[0]}`);
     await super.applyToHTTPSOptions(opts);
   }
 }
