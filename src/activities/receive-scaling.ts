@@ -30,10 +30,12 @@ const TENANT_HEADER = 'THANOS-TENANT';
  * Marker samples written to a replica about to leave for good, newer than
  * anything it will take: Receive's last flush keeps back its head's newest
  * sample (it cuts the block just below it), so the marker is what stays
- * behind, not a real sample.
+ * behind, not a real sample. Only a little ahead: replicas that stay get
+ * markers too, and one that flushed (restarted) before their time had
+ * passed would refuse every real sample older than them.
  */
 const FLUSH_MARKER_METRIC = 'thanos_installer_flush_marker';
-const FLUSH_MARKER_LEAD_MS = 10 * 60_000;
+const FLUSH_MARKER_LEAD_MS = 30_000;
 /** Series per marker write: enough that the hashring gives every replica some. */
 const FLUSH_MARKER_SERIES = 64;
 /** Counted as each of Store's bucket syncs starts. */
@@ -152,7 +154,7 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
      * holds one newer than any sample it will take, so that its last flush
      * uploads every real sample it acknowledged.
      */
-    async pinLeavingReceiveHeads(settings: ThanosSettings, leaving: number[], timeoutSeconds: number): Promise<string> {
+    async pinLeavingReceiveHeads(settings: ThanosSettings, leaving: number[], timeoutSeconds: number): Promise<{ summary: string; markerAt: number }> {
       const ctx = Context.current();
       const { namespace } = settings;
       const markerAt = Date.now() + FLUSH_MARKER_LEAD_MS;
@@ -165,7 +167,9 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
           for (const [tenant, maxTime] of heads) if (maxTime < markerAt) unpinned.set(tenant, [...(unpinned.get(tenant) ?? []), pod]);
         }
         checkpoint({ waiting: [...unpinned].map(([tenant, pods]) => `${pods.join(', ')} (tenant ${tenant}) without a marker yet`) });
-        if (unpinned.size === 0) return `replicas ${leaving.join(', ')} hold a marker newer than every sample they took, so their last flush uploads them all`;
+        if (unpinned.size === 0) {
+          return { summary: `replicas ${leaving.join(', ')} hold a marker newer than every sample they took, so their last flush uploads them all`, markerAt };
+        }
         if (Date.now() > deadline) {
           throw ApplicationFailure.create({ type: 'ReceiveNotPinned', message: `after ${timeoutSeconds}s and ${batch} marker writes, ${[...unpinned].map(([t, p]) => `${p.join(', ')} (tenant ${t})`).join('; ')} took none` });
         }

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ThanosComponent, ThanosSettings } from '../request/defaults';
 import { installNotes } from '../render';
 import { planRefusals, planSummary } from '../render/plan';
@@ -67,9 +67,10 @@ async function scaleReceive(
     const layout: ReceiveLayout = { hashringMembers: stage.shape.hashringMembers, ...(keepTemplateBelow !== undefined && { keepTemplateBelow }) };
     // Replicas leaving for good: what their last flush would keep back must be a marker, not a real sample.
     const leaving = before === undefined ? [] : Array.from({ length: Math.max(before.hashringMembers - stage.shape.hashringMembers, 0) }, (_, i) => stage.shape.hashringMembers + i);
-    const pinned = options.pinLeavingHeads && leaving.length > 0
-      ? `${await waitingActivitiesFor('roll-out-thanos', rollout).pinLeavingReceiveHeads(settings, leaving, rollout)}; `
-      : '';
+    const pin = options.pinLeavingHeads && leaving.length > 0
+      ? await waitingActivitiesFor('roll-out-thanos', rollout).pinLeavingReceiveHeads(settings, leaving, rollout)
+      : undefined;
+    const pinned = pin === undefined ? '' : `${pin.summary}; `;
     const result = await activitiesFor('roll-out-thanos').applyThanosComponent(settings, 'receive', layout);
     await waitingActivitiesFor('roll-out-thanos', readiness).waitForThanosReady(settings, readiness, ['receive']);
     const hashringMoved = before !== undefined && before.hashringMembers !== stage.shape.hashringMembers;
@@ -78,6 +79,8 @@ async function scaleReceive(
     let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, layout, rollout)}` : '';
     // What the stopped replicas flushed is in the bucket only: served again once Store has synced it.
     if (replicasLeft) waited += `; ${await waiting.waitForStoreSync(settings, rollout)}`;
+    // No replica may flush before the markers' time has passed: it would then refuse older real samples.
+    if (pin !== undefined && pin.markerAt > Date.now()) await sleep(pin.markerAt - Date.now());
     lines.push(`receive: ${stage.why} (${pinned}${changedObjects(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
     before = stage.shape;
   }
