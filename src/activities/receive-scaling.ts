@@ -30,12 +30,15 @@ const TENANT_HEADER = 'THANOS-TENANT';
  * Marker samples written to a replica about to leave for good, newer than
  * anything it will take: Receive's last flush keeps back its head's newest
  * sample (it cuts the block just below it), so the marker is what stays
- * behind, not a real sample. Only a little ahead: replicas that stay get
- * markers too, and one that flushed (restarted) before their time had
- * passed would refuse every real sample older than them.
+ * behind, not a real sample. Ahead by more than a hashring change takes to
+ * reach every pod (the kubelet's sync period, a minute by default, plus
+ * Receive's refresh), so no real sample outruns them; and not much more:
+ * replicas that stay get markers too, and one that flushed (restarted)
+ * before their time had passed would refuse every real sample older than
+ * them.
  */
 const FLUSH_MARKER_METRIC = 'thanos_installer_flush_marker';
-const FLUSH_MARKER_LEAD_MS = 30_000;
+const FLUSH_MARKER_LEAD_MS = 120_000;
 /** Series per marker write: enough that the hashring gives every replica some. */
 const FLUSH_MARKER_SERIES = 64;
 /** Counted as each of Store's bucket syncs starts. */
@@ -189,6 +192,26 @@ export function receiveScalingActivities(kc: k8s.KubeConfig) {
         }
         await ctx.sleep(POLL_MS);
       }
+    },
+
+    /**
+     * Once replicas have left the hashring and before they stop: whether
+     * each one's newest sample is still a marker. One that took a real
+     * sample after its marker (a hashring change slower than the markers'
+     * lead) keeps that sample back in its WAL, on its claim, when it stops.
+     */
+    async leavingHeadsHoldMarkers(settings: ThanosSettings, leaving: number[], markerAt: number): Promise<string> {
+      const outran: string[] = [];
+      for (const pod of leaving.map(receivePodName)) {
+        const heads = await headMaxTimes(kc, settings.namespace, pod).catch(() => undefined);
+        if (heads === undefined) throw ApplicationFailure.create({ type: 'ReceiveUnreadable', message: `cannot read ${pod}'s metrics to check its head before it stops` });
+        for (const [tenant, maxTime] of heads) {
+          if (maxTime > markerAt) outran.push(`${pod} (tenant ${tenant}) took a sample at ${new Date(maxTime).toISOString()}, after its marker`);
+        }
+      }
+      return outran.length === 0
+        ? `replicas ${leaving.join(', ')} left with a marker as their newest sample`
+        : `${outran.join('; ')}: that newest sample stays in the replica's WAL on its claim until it runs again`;
     },
 
     async waitForReceiveStage(settings: ThanosSettings, layout: ReceiveLayout, timeoutSeconds: number): Promise<string> {

@@ -62,6 +62,7 @@ async function scaleReceive(
   const { keepTemplateBelow } = options;
   const lines: string[] = [];
   let before = live;
+  let markersUntil = 0;
   for (const stage of receiveStages(live, receiveShapeOf(target))) {
     const settings = stageSettings(target, stage.shape);
     const layout: ReceiveLayout = { hashringMembers: stage.shape.hashringMembers, ...(keepTemplateBelow !== undefined && { keepTemplateBelow }) };
@@ -77,12 +78,19 @@ async function scaleReceive(
     const replicasLeft = before !== undefined && before.replicas > stage.shape.replicas;
     const waiting = waitingActivitiesFor('roll-out-thanos', rollout);
     let waited = hashringMoved || replicasLeft ? `; ${await waiting.waitForReceiveStage(settings, layout, rollout)}` : '';
+    // Out of every pod's hashring now, so nothing newer can reach them: did the markers stay newest?
+    if (pin !== undefined) waited += `; ${await waiting.leavingHeadsHoldMarkers(settings, leaving, pin.markerAt)}`;
     // What the stopped replicas flushed is in the bucket only: served again once Store has synced it.
     if (replicasLeft) waited += `; ${await waiting.waitForStoreSync(settings, rollout)}`;
-    // No replica may flush before the markers' time has passed: it would then refuse older real samples.
-    if (pin !== undefined && pin.markerAt > Date.now()) await sleep(pin.markerAt - Date.now());
+    if (pin !== undefined) markersUntil = Math.max(markersUntil, pin.markerAt);
     lines.push(`receive: ${stage.why} (${pinned}${changedObjects(result)}${waited}${await queryReaches(settings, ['receive'], rollout)})`);
     before = stage.shape;
+  }
+  // Replicas that stay hold markers too: one that flushed (restarted) before their time would refuse older real samples.
+  if (markersUntil > Date.now()) {
+    const seconds = Math.ceil((markersUntil - Date.now()) / 1000);
+    await sleep(markersUntil - Date.now());
+    lines.push(`receive: waited ${seconds}s until the flush markers' time had passed, so that a replica restarting from now on accepts every sample`);
   }
   return lines;
 }

@@ -129,6 +129,7 @@ test('scale 1 -> 3 -> 2, new bucket credentials and an image upgrade under conti
     { name: 'image upgrade', settings: (s) => ({ ...s, image: UPGRADE_THANOS_IMAGE }) },
   ];
   const durations: string[] = [];
+  const rollOuts = new Map<string, string>();
   const counters = await prometheusCounters();
   const loadStarted = Date.now();
   const series = (i: number) => startWriteLoad({ url: relay?.url as string, labels: { __name__: 'thanos_installer_load', run: clusterName, series: String(i) }, phase: 'steady', timeoutMs: 2_000 });
@@ -145,7 +146,9 @@ test('scale 1 -> 3 -> 2, new bucket credentials and an image upgrade under conti
       const result = await client.workflow.getHandle<typeof reconfigureThanos>(started.workflowId, started.runId).result();
       const failed = result.progress.steps.find((s) => s.state === 'failed');
       expect([result.phase, failed?.lastError]).toEqual(['Succeeded', undefined]);
-      durations.push(`${change.name}: ${((Date.now() - began) / 1000).toFixed(1)} s; ${result.progress.steps.find((s) => s.id === 'roll-out-thanos')?.result}`);
+      const rolledOut = result.progress.steps.find((s) => s.id === 'roll-out-thanos')?.result ?? '';
+      rollOuts.set(change.name, rolledOut);
+      durations.push(`${change.name}: ${((Date.now() - began) / 1000).toFixed(1)} s; ${rolledOut}`);
       current = next;
     }
     for (const l of allLoads) l.phase('after');
@@ -171,6 +174,8 @@ test('scale 1 -> 3 -> 2, new bucket credentials and an image upgrade under conti
   expect(readBack.missing).toEqual([]);
   expect(readBack.found).toBe(readBack.acknowledged);
   expect(othersMissing).toEqual([]);
+  // Replica 2 left with a marker as its newest sample, so its last flush uploaded every real one.
+  expect([...rollOuts].find(([name]) => name.includes('3 -> 2'))?.[1]).toContain('replicas 2 left with a marker as their newest sample');
   // The real Prometheus's own series has no hole longer than a restart's.
   expect(await longestGapSeconds(`up{cluster="${businessCluster}"}`, loadStarted, loadEnded)).toBeLessThanOrEqual(MAX_SCRAPE_GAP_SECONDS);
   // Receive ends with two replicas in its hashring, replica 2 stopped, its data kept on its claim.
