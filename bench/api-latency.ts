@@ -1,24 +1,28 @@
 /**
- * `npm run bench:api`: latency of POST /api/cluster under load on the local
- * test ground. After one real install, sends the same request again (the
- * idempotent answer: the existing install) and invalid requests (refused by
- * validation), each from C concurrent clients, and prints p50/p99.
+ * `npm run bench:api`: latency of the API under load on the local test
+ * ground, with the API and a worker each in its own process as operators run
+ * them. After one real install, sends the same request again (compared with
+ * the cluster, then answered with the existing install), asks the install's
+ * progress, and sends invalid requests (refused by validation), each from C
+ * concurrent clients for every C given, and prints p50/p99 and the Temporal
+ * calls each answer made (the API's own count, from its /metrics).
  *
- * Usage: npm run bench:api [-- --requests N --concurrency C]
+ * Usage: npm run bench:api [-- --requests N --concurrency 16,64]
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
-import { clusterRegistry } from '../src/api/clusters';
-import { buildApi } from '../src/api/server';
 import { InstallerApi } from '../src/client/api-client';
 import { connectClient } from '../src/client/installs';
-import { codecKeysOf, readCoordinates, workerConfigOn } from '../src/testground/coordinates';
+import { codecKeysOf, readCoordinates, workerEnvOn } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
+import { projectRoot } from '../src/testground/paths';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
-import { createWorker } from '../src/worker';
+import { checkWorker } from '../src/workflows';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -41,10 +45,40 @@ async function load(total: number, concurrency: number, send: () => Promise<numb
   return latencies.sort((a, b) => a - b);
 }
 
+/** A port free on 127.0.0.1 now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/** `node dist/<script>` as its own process, as operators run it. */
+function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [resolve(projectRoot, 'dist', script)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** The API's count of its Temporal calls by method, from its /metrics. */
+async function temporalCalls(url: string, token: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const calls = new Map<string, number>();
+  for (const match of text.matchAll(/^thanos_installer_api_temporal_calls_total\{method="(\w+)"\} (\d+)$/gm)) {
+    calls.set(match[1] as string, Number(match[2]));
+  }
+  return calls;
+}
+
+/** `2.00 Temporal calls per answer (DescribeWorkflowExecution 1.00, ...)`: the calls made between two counts. */
+function callsPerAnswer(before: Map<string, number>, after: Map<string, number>, answers: number): string {
+  const made = [...after].map(([method, n]) => [method, n - (before.get(method) ?? 0)] as const).filter(([, n]) => n > 0);
+  const total = made.reduce((sum, [, n]) => sum + n, 0);
+  return `${(total / answers).toFixed(2)} Temporal calls per answer${made.length ? ` (${made.map(([m, n]) => `${m} ${(n / answers).toFixed(2)}`).join(', ')})` : ''}`;
+}
+
 async function main(options: { requests: string; concurrency: string }): Promise<void> {
   const total = Number(options.requests);
-  const concurrency = Number(options.concurrency);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const concurrencies = options.concurrency.split(',').map(Number);
   const external = process.env.THANOS_TESTGROUND_COORDINATES;
   const ground = external ? undefined : await startTestGround();
   const c = ground?.coordinates ?? readCoordinates(external);
@@ -53,14 +87,30 @@ async function main(options: { requests: string; concurrency: string }): Promise
   const namespace = `latency-${Date.now().toString(36)}`;
   await installTkeFixture(kc, namespace);
   const taskQueue = `latency-${Date.now().toString(36)}`;
-  const worker = await createWorker(workerConfigOn(c, taskQueue));
-  const running = worker.run();
-  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const token = randomBytes(24).toString('hex');
-  const app = await buildApi({ client, token, webUiUrl: c.temporal.uiUrl, clusters: clusterRegistry(new Map([[namespace, taskQueue]])), namespace, logLevel: 'warn' });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const worker = startProcess('worker.js', workerEnvOn(c, taskQueue));
+  const workerEnv = workerEnvOn(c, taskQueue);
+  const apiProcess = startProcess('api/main.js', {
+    TEMPORAL_ADDRESS: workerEnv.TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE: workerEnv.TEMPORAL_NAMESPACE,
+    THANOS_INSTALLER_CODEC_KEY: workerEnv.THANOS_INSTALLER_CODEC_KEY,
+    THANOS_INSTALLER_API_TOKEN: token,
+    THANOS_INSTALLER_CLUSTERS: `${namespace}=${taskQueue}`,
+    THANOS_INSTALLER_TKE_NAMESPACE: namespace,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  });
+  const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const api = new InstallerApi(url, token);
   try {
+    // Not timed: the worker polls and the API listens.
+    await client.workflow.execute(checkWorker, { taskQueue, workflowId: `${taskQueue}-warm-up` });
+    for (let tries = 0; !(await fetch(`${url}/healthz`).then((r) => r.ok, () => false)); tries++) {
+      if (tries > 100) throw new Error('the API did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const request = seedRequestOn(c);
     request.cluster.metadata = { name: namespace };
     request.config.monitor.thanos.nodePorts = { receiveGrpc: 30901, receiveHttp: 30902, receiveRemoteWrite: 30903 };
@@ -72,22 +122,26 @@ async function main(options: { requests: string; concurrency: string }): Promise
 
     const invalid = structuredClone(request);
     delete invalid.config.monitor.thanos.bucketConfig.config.bucket;
-    const repeated = await load(total, concurrency, async () => (await api.install(request)).httpStatus, 200);
-    const refused = await load(total, concurrency, async () => (await api.install(invalid)).httpStatus, 400);
-    const line = (name: string, l: number[]) =>
-      `${name}: p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, ${(l.length / (l.reduce((a, b) => a + b, 0) / 1000 / concurrency)).toFixed(0)} req/s`;
-    process.stdout.write(
-      [
-        `POST /api/cluster, ${total} requests per kind, ${concurrency} concurrent clients:`,
-        `  first request (starts the install): ${startLatency.toFixed(1)} ms`,
-        `  ${line('same request again (answers the existing install)', repeated)}`,
-        `  ${line('invalid request (refused, every field error listed)', refused)}`,
-      ].join('\n') + '\n',
-    );
+    const kinds: { name: string; expected: number; send: () => Promise<number> }[] = [
+      { name: 'same request again (compared with the cluster, answers the existing install)', expected: 200, send: async () => (await api.install(request)).httpStatus },
+      { name: 'progress of the finished install', expected: 200, send: async () => (await api.progress(namespace)).httpStatus },
+      { name: 'invalid request (refused, every field error listed)', expected: 400, send: async () => (await api.install(invalid)).httpStatus },
+    ];
+    const lines = [`first request (starts the install): ${startLatency.toFixed(1)} ms`];
+    for (const concurrency of concurrencies) {
+      lines.push(`${concurrency} concurrent clients, ${total} requests per kind:`);
+      for (const kind of kinds) {
+        const before = await temporalCalls(url, token);
+        const l = await load(total, concurrency, kind.send, kind.expected);
+        const calls = callsPerAnswer(before, await temporalCalls(url, token), total);
+        const rate = l.length / (l.reduce((a, b) => a + b, 0) / 1000 / concurrency);
+        lines.push(`  ${kind.name}: p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, ${rate.toFixed(0)} req/s; ${calls}`);
+      }
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await app.close();
-    worker.shutdown();
-    await running;
+    apiProcess.kill('SIGTERM');
+    worker.kill('SIGTERM');
     await client.connection.close();
     await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace });
     await ground?.stop();
@@ -96,7 +150,7 @@ async function main(options: { requests: string; concurrency: string }): Promise
 
 new Command('bench-api')
   .option('--requests <n>', 'requests of each kind', '500')
-  .option('--concurrency <n>', 'concurrent clients', '16')
+  .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', '16,64')
   .action(main)
   .parseAsync()
   .then(() => process.exit(0))

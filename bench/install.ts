@@ -183,9 +183,9 @@ async function main(options: { runs: string }): Promise<void> {
       const handle = client.workflow.getHandle<typeof installThanos>(started.workflowId);
       await untilInstalled(handle);
       installTimes.push(performance.now() - start);
-      for (const step of (await handle.result()).progress.steps) {
-        stepTimes.set(step.id, [...(stepTimes.get(step.id) ?? []), (step.finishedAt ?? 0) - (step.startedAt ?? 0)]);
-      }
+      const steps = (await handle.result()).progress.steps.map((step) => ({ id: step.id, ms: (step.finishedAt ?? 0) - (step.startedAt ?? 0) }));
+      for (const step of steps) stepTimes.set(step.id, [...(stepTimes.get(step.id) ?? []), step.ms]);
+      const slowest = steps.reduce((a, b) => (b.ms > a.ms ? b : a));
 
       const floorNs = `bench-kubectl-${i}-${Date.now().toString(36)}`;
       await installTkeFixture(kc, floorNs);
@@ -195,7 +195,7 @@ async function main(options: { runs: string }): Promise<void> {
       kubectlTimes.push(measured.ms);
       kubectlRequests = measured.requests;
       namespaces.push(installNs, floorNs);
-      process.stdout.write(`run ${i + 1}/${runs}: install ${(installTimes[i] as number).toFixed(0)} ms, kubectl ${(kubectlTimes[i] as number).toFixed(0)} ms\n`);
+      process.stdout.write(`run ${i + 1}/${runs}: install ${(installTimes[i] as number).toFixed(0)} ms (slowest step ${slowest.id}, ${slowest.ms} ms), kubectl ${(kubectlTimes[i] as number).toFixed(0)} ms\n`);
     }
     const installRequests = await countedInstall(c, kc, client);
     process.stdout.write('median per step (workflow time):\n');

@@ -12,6 +12,7 @@
  * SIGINT or SIGTERM shut it down gracefully: it stops polling and lets
  * running activities finish.
  */
+import './heap-limits';
 import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { KubeConfig } from '@kubernetes/client-node';

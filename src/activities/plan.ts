@@ -28,45 +28,43 @@ export function planActivities(kc: k8s.KubeConfig) {
     async planInstall(settings: ThanosSettings, installed = false): Promise<InstallPlan> {
       const rendered = renderInstall(settings);
       const volumes = new Map((await statefulSetVolumes(kc, settings)).map((v) => [objectName(v.rendered), v]));
-      const planned: ObjectPlan[] = [];
-      for (const object of rendered.objects) {
-        checkpoint({ planned: planned.length });
+      let done = 0;
+      // Each object on its own, all at once; the plan lists them in the rendered order.
+      const planObject = async (object: (typeof rendered.objects)[number]): Promise<ObjectPlan> => {
         const name = objectName(object);
         const volume = volumes.get(name);
         if (volume?.verdict.kind === 'refused') {
-          planned.push({ object: name, action: 'cannot-change-in-place', changes: [], field: volume.verdict.path, reason: volume.verdict.message });
-          continue;
+          return { object: name, action: 'cannot-change-in-place', changes: [], field: volume.verdict.path, reason: volume.verdict.message };
         }
         try {
           if (volume?.verdict.kind === 'grow') {
             const { wouldBe } = await dryRunApply(kc, withLiveClaimTemplates(volume.rendered, volume.live));
             const { from, to, storageClass } = volume.verdict;
-            planned.push({
+            return {
               object: name,
               action: 'grow-volumes',
               changes: [...objectChanges(volume.live, wouldBe), { path: CLAIM_SIZE_PATH, before: JSON.stringify(from), after: JSON.stringify(to) }],
               reason: `its claims grow in place to ${to} (StorageClass ${storageClass} allows expansion); the StatefulSet is re-created around its running pods, which keep running`,
-            });
-            continue;
+            };
           }
           const { live, wouldBe } = await dryRunApply(kc, object);
-          if (live === undefined) {
-            planned.push({ object: name, action: 'create', changes: [] });
-          } else {
-            const changes = objectChanges(live, wouldBe);
-            planned.push({ object: name, action: changes.length > 0 ? 'change' : 'unchanged', changes });
-          }
+          if (live === undefined) return { object: name, action: 'create', changes: [] };
+          const changes = objectChanges(live, wouldBe);
+          return { object: name, action: changes.length > 0 ? 'change' : 'unchanged', changes };
         } catch (err) {
           const refusal = kubeRefusalOf(err);
           if (refusal?.code !== UNPROCESSABLE) throw err;
-          planned.push({
+          return {
             object: name,
             action: 'cannot-change-in-place',
             changes: [],
             reason: `the API server answered ${describeRefusal(refusal)}: keep the value it has, or uninstall and install again`,
-          });
+          };
+        } finally {
+          checkpoint({ planned: ++done });
         }
-      }
+      };
+      const planned = await Promise.all(rendered.objects.map(planObject));
       const producedNames = new Set(planned.map((p) => p.object));
       for (const { name } of await installedObjects(kc, settings.namespace)) {
         if (producedNames.has(name)) continue;
@@ -76,13 +74,14 @@ export function planActivities(kc: k8s.KubeConfig) {
             : { object: name, action: 'no-longer-produced', changes: [], reason: 'these settings do not produce it; the install leaves it in place' },
         );
       }
-      const tkeConfig: TkeKeyPlan[] = [];
-      for (const edit of rendered.tkeConfigEdits) {
-        const configMap = await core.readNamespacedConfigMap({ name: edit.configMap, namespace: settings.namespace });
-        const current = configMap.data?.[edit.key] ?? '';
-        const action = applyTkeConfigEdit(edit, current) === current ? 'unchanged' : 'change';
-        tkeConfig.push({ configMap: edit.configMap, key: edit.key, action, consumer: edit.consumer });
-      }
+      const tkeConfig: TkeKeyPlan[] = await Promise.all(
+        rendered.tkeConfigEdits.map(async (edit) => {
+          const configMap = await core.readNamespacedConfigMap({ name: edit.configMap, namespace: settings.namespace });
+          const current = configMap.data?.[edit.key] ?? '';
+          const action = applyTkeConfigEdit(edit, current) === current ? 'unchanged' : 'change';
+          return { configMap: edit.configMap, key: edit.key, action, consumer: edit.consumer };
+        }),
+      );
       return installPlan(planned, tkeConfig);
     },
   };

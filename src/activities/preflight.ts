@@ -35,7 +35,6 @@ async function preflight(kc: k8s.KubeConfig, settings: ThanosSettings): Promise<
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const storage = kc.makeApiClient(k8s.StorageV1Api);
   const ns = settings.namespace;
-  const problems: string[] = [];
 
   try {
     await core.readNamespace({ name: ns });
@@ -48,66 +47,68 @@ async function preflight(kc: k8s.KubeConfig, settings: ThanosSettings): Promise<
     });
   }
 
+  // Independent reads, all at once: each check returns the problems it found.
   const edits = tkeConfigEdits('', '');
-  for (const consumer of new Set(edits.map((e) => e.consumer))) {
-    try {
-      await apps.readNamespacedDeployment({ name: consumer, namespace: ns });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      problems.push(`Deployment ${ns}/${consumer} does not exist`);
-    }
-  }
-  for (const configMap of new Set(edits.map((e) => e.configMap))) {
-    try {
-      const cm = await core.readNamespacedConfigMap({ name: configMap, namespace: ns });
-      for (const edit of edits.filter((e) => e.configMap === configMap)) {
-        if (cm.data?.[edit.key] === undefined) problems.push(`ConfigMap ${ns}/${configMap} has no key '${edit.key}'`);
+  const consumersExist = async (): Promise<string[]> =>
+    (await Promise.all([...new Set(edits.map((e) => e.consumer))].map(async (consumer) => {
+      try {
+        await apps.readNamespacedDeployment({ name: consumer, namespace: ns });
+        return [];
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        return [`Deployment ${ns}/${consumer} does not exist`];
       }
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      problems.push(`ConfigMap ${ns}/${configMap} does not exist`);
-    }
-  }
-
-  const services = await core.listServiceForAllNamespaces();
-  for (const [port, purpose] of claimedNodePorts(settings)) {
-    for (const svc of services.items) {
-      const ours = svc.metadata?.namespace === ns && svc.metadata?.name === RECEIVE_NODEPORT_SERVICE_NAME;
-      if (!ours && svc.spec?.ports?.some((p) => p.nodePort === port)) {
-        problems.push(`NodePort ${port} (${purpose}) is already used by Service ${svc.metadata?.namespace}/${svc.metadata?.name}`);
+    }))).flat();
+  const configKeysExist = async (): Promise<string[]> =>
+    (await Promise.all([...new Set(edits.map((e) => e.configMap))].map(async (configMap) => {
+      try {
+        const cm = await core.readNamespacedConfigMap({ name: configMap, namespace: ns });
+        return edits.filter((e) => e.configMap === configMap && cm.data?.[e.key] === undefined).map((e) => `ConfigMap ${ns}/${configMap} has no key '${e.key}'`);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        return [`ConfigMap ${ns}/${configMap} does not exist`];
       }
+    }))).flat();
+  const nodePortsFree = async (): Promise<string[]> => {
+    const services = await core.listServiceForAllNamespaces();
+    return claimedNodePorts(settings).flatMap(([port, purpose]) =>
+      services.items
+        .filter((svc) => !(svc.metadata?.namespace === ns && svc.metadata?.name === RECEIVE_NODEPORT_SERVICE_NAME))
+        .filter((svc) => svc.spec?.ports?.some((p) => p.nodePort === port))
+        .map((svc) => `NodePort ${port} (${purpose}) is already used by Service ${svc.metadata?.namespace}/${svc.metadata?.name}`));
+  };
+  const storageClassUsable = async (): Promise<string[]> => {
+    const classes = await storage.listStorageClass();
+    if (settings.storage.storageClass !== undefined) {
+      return classes.items.some((c) => c.metadata?.name === settings.storage.storageClass)
+        ? []
+        : [`StorageClass '${settings.storage.storageClass}' (config.monitor.thanos.storage.storageClass) does not exist`];
     }
-  }
-
-  const classes = await storage.listStorageClass();
-  if (settings.storage.storageClass !== undefined) {
-    if (!classes.items.some((c) => c.metadata?.name === settings.storage.storageClass)) {
-      problems.push(`StorageClass '${settings.storage.storageClass}' (config.monitor.thanos.storage.storageClass) does not exist`);
-    }
-  } else if (!classes.items.some((c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true')) {
-    problems.push('the cluster has no default StorageClass: set config.monitor.thanos.storage.storageClass, or Thanos\'s volumes stay Pending');
-  }
-
+    return classes.items.some((c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true')
+      ? []
+      : ['the cluster has no default StorageClass: set config.monitor.thanos.storage.storageClass, or Thanos\'s volumes stay Pending'];
+  };
   // Objects of the same names that another tool made would be taken over and
   // later removed by a rollback: refuse instead.
   const objects = objectApi(kc);
-  const foreign = await Promise.all(
-    renderThanosObjects(settings).map(async (object) => {
-      try {
-        const live = await objects.read({
-          apiVersion: object.apiVersion as string,
-          kind: object.kind as string,
-          metadata: { name: object.metadata?.name as string, namespace: ns },
-        });
-        const ours = live.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY;
-        return ours ? [] : [`${object.kind} ${ns}/${object.metadata?.name} already exists and was not made by this installer`];
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        return [];
-      }
-    }),
-  );
-  problems.push(...foreign.flat());
+  const noForeignObjects = async (): Promise<string[]> =>
+    (await Promise.all(
+      renderThanosObjects(settings).map(async (object) => {
+        try {
+          const live = await objects.read({
+            apiVersion: object.apiVersion as string,
+            kind: object.kind as string,
+            metadata: { name: object.metadata?.name as string, namespace: ns },
+          });
+          const ours = live.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY;
+          return ours ? [] : [`${object.kind} ${ns}/${object.metadata?.name} already exists and was not made by this installer`];
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          return [];
+        }
+      }),
+    )).flat();
+  const problems = (await Promise.all([consumersExist(), configKeysExist(), nodePortsFree(), storageClassUsable(), noForeignObjects()])).flat();
 
   if (problems.length > 0) {
     throw ApplicationFailure.create({

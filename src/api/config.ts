@@ -7,6 +7,8 @@ export interface ApiConfig {
   temporalAddress: string;
   temporalNamespace: string;
   clusters: ClusterRegistry;
+  /** Where TKE runs: `tke` on every TKE cluster; tests and benchmarks use their own. */
+  tkeNamespace: string;
   webUiUrl: string;
   host: string;
   port: number;
@@ -20,6 +22,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     clusters: clusterRegistryFromEnv(env),
+    tkeNamespace: env.THANOS_INSTALLER_TKE_NAMESPACE || 'tke',
     webUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
     host: env.HOST || '127.0.0.1',
     port: Number(env.PORT || 8080),

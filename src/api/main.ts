@@ -6,24 +6,35 @@
  *   TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default "default"),
  *   THANOS_INSTALLER_CLUSTERS: the clusters served, `name=taskQueue,...` (default global=thanos-installer),
  *   TEMPORAL_UI_URL (for links),
+ *   THANOS_INSTALLER_TKE_NAMESPACE (default tke; tests and benchmarks use their own),
  *   HOST (default 127.0.0.1), PORT (default 8080), LOG_LEVEL (default info)
  */
+import { Counter } from 'prom-client';
 import { connectClient } from '../client/installs';
 import { apiConfigFromEnv } from './config';
 import { buildApi } from './server';
 
 async function main(): Promise<void> {
   const config = apiConfigFromEnv();
+  const temporalCalls = new Counter({
+    name: 'thanos_installer_api_temporal_calls_total',
+    help: 'gRPC calls the API made to Temporal, by method',
+    labelNames: ['method'],
+    registers: [],
+  });
   const client = await connectClient({
     address: config.temporalAddress,
     namespace: config.temporalNamespace,
     codecKeys: config.codecKeys,
+    onCall: (method) => temporalCalls.inc({ method }),
   });
   const app = await buildApi({
     client,
+    metrics: [temporalCalls],
     token: config.token,
     webUiUrl: config.webUiUrl,
     clusters: config.clusters,
+    namespace: config.tkeNamespace,
     logLevel: config.logLevel,
   });
   await app.listen({ host: config.host, port: config.port });

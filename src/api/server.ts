@@ -16,7 +16,8 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LRUCache } from 'lru-cache';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { clusterNameOf, installInputOf, planInstall, startInstall, startReconfigure, startUninstall, startVerify } from '../client/installs';
 import { validateInstallRequest, validateThanosConfig, type FieldError } from '../request/validate';
 import { InstallRequestSchema } from '../request/schema';
@@ -27,15 +28,17 @@ import {
   retryUpdate,
   rollbackUpdate,
   settingsQuery,
+  type InstallResult,
   type RetryRequest,
   verifyWorkflowIdFor,
   workflowIdFor,
 } from '../workflows/contracts';
 import type { installThanos } from '../workflows';
-import { planRefusals } from '../render/plan';
+import { planRefusals, type InstallPlan } from '../render/plan';
 import type { ThanosSettings } from '../request/defaults';
 import type { Progress } from '../workflows/progress';
 import { bearerMatches } from './auth';
+import { InFlight } from './in-flight';
 import { CLUSTER_NAME, CLUSTER_NAME_RULE, isClusterName, type ClusterRegistry } from './clusters';
 import { installerStatus, progressLog } from './status';
 
@@ -50,12 +53,16 @@ export interface ApiOptions {
   namespace?: string;
   bodyLimitBytes?: number;
   logLevel?: string;
+  /** More metrics for /metrics, made where the API is put together (its Temporal calls). */
+  metrics?: Metric[];
 }
 
 const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
 /** How long the API waits for a worker to answer a progress query. */
 const QUERY_DEADLINE_MS = 3000;
 const FINGERPRINT_MEMO = 'requestFingerprint';
+/** Closed runs whose results the API keeps (a few KiB each). */
+const CLOSED_RUNS_KEPT = 512;
 /** The workflows that leave Thanos installed when they succeed; retry and rollback act on them. */
 const INSTALL_TYPES = new Set(['installThanos', 'reconfigureThanos']);
 /** What a workflow type is called in answers. */
@@ -102,12 +109,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const metric of options.metrics ?? []) registry.registerMetric(metric);
   const requests = new Histogram({
     name: 'thanos_installer_http_request_duration_seconds',
     help: 'HTTP requests by route and status',
     labelNames: ['method', 'route', 'status'],
     registers: [registry],
   });
+  // Identical requests at the same time share one comparison with the cluster.
+  const plansInFlight = new InFlight<InstallPlan | string>();
   const installsStarted = new Counter({
     name: 'thanos_installer_installs_started_total',
     help: 'installThanos workflows started',
@@ -160,14 +170,30 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
   };
   /**
+   * What a closed run returned (or the error it ended with): a closed run
+   * never changes, so it is read from Temporal once and kept.
+   */
+  const closedRuns = new LRUCache<string, Promise<InstallResult>>({ max: CLOSED_RUNS_KEPT });
+  const closedRunResult = (run: { workflowId: string; runId: string }): Promise<InstallResult> => {
+    let result = closedRuns.get(run.runId);
+    if (result === undefined) {
+      result = client.workflow.getHandle<typeof installThanos>(run.workflowId, run.runId).result();
+      // The run's own failure is kept like a result; a failure to ask Temporal is not.
+      result.catch((err: unknown) => {
+        if (!(err instanceof WorkflowFailedError)) closedRuns.delete(run.runId);
+      });
+      closedRuns.set(run.runId, result);
+    }
+    return result;
+  };
+  /**
    * The settings Thanos runs with after a finished install or
    * reconfiguration; undefined where it was never installed, was removed, or
    * its run ended without saying.
    */
   const installedSettings = async (existing: WorkflowExecutionDescription): Promise<ThanosSettings | undefined> => {
     if (!INSTALL_TYPES.has(existing.type) || existing.status.name !== 'COMPLETED') return undefined;
-    const result = await client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId).result();
-    return result.settings;
+    return (await closedRunResult(existing)).settings;
   };
   /** The cluster's latest install, reconfiguration or uninstall. */
   const describe = (clusterName: string) => describeWorkflow(workflowIdFor(clusterName));
@@ -221,14 +247,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       }
       const settings = { ...validated.settings, namespace };
       const print = fingerprint(validated.request);
-      const planned = async (installed: boolean) => {
-        try {
-          return await planInstall(client, { clusterName, settings, installed }, taskQueue);
-        } catch (err) {
-          const cause = err instanceof WorkflowFailedError ? (err.cause?.cause ?? err.cause) : err;
-          return `planning the change of cluster ${clusterName} failed: ${(cause as Error).message}`;
-        }
-      };
+      const planned = (installed: boolean) =>
+        plansInFlight.share(JSON.stringify([clusterName, print, installed]), async () => {
+          try {
+            return await planInstall(client, { clusterName, settings, installed }, taskQueue);
+          } catch (err) {
+            const cause = err instanceof WorkflowFailedError ? (err.cause?.cause ?? err.cause) : err;
+            return `planning the change of cluster ${clusterName} failed: ${(cause as Error).message}`;
+          }
+        });
       for (;;) {
         const existing = await describe(clusterName);
         const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
@@ -298,7 +325,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       }
     } else {
       try {
-        progress = (await handle.result()).progress;
+        progress = (await closedRunResult(existing)).progress;
       } catch (err) {
         return reply.send({ status: 'Failed', data: `the workflow ended ${existing.status.name}: ${(err as Error).message}`, ...where });
       }
@@ -320,7 +347,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!install) return reply.code(404).send({ status: 'Unknown', message: `no install for cluster ${name}` });
     if (install.status.name === 'RUNNING') return failed(reply, 409, `${aRunOf(install.type)} is running for cluster ${name}: verify once it has finished`);
     if (!INSTALL_TYPES.has(install.type)) return failed(reply, 409, `Thanos was uninstalled from cluster ${name}`);
-    const result = await client.workflow.getHandle<typeof installThanos>(install.workflowId, install.runId).result().catch(() => undefined);
+    const result = await closedRunResult(install).catch(() => undefined);
     const installedNow = result?.phase === 'Succeeded' || (install.type === 'reconfigureThanos' && result?.phase === 'RolledBack');
     if (!installedNow) return failed(reply, 409, `the last ${nounOf(install.type)} of cluster ${name} did not succeed (${result?.phase ?? install.status.name})`);
     if (!result?.settings) {

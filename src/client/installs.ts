@@ -3,7 +3,8 @@
  * demo and the tests share.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { encryptingDataConverter } from '../codec/data-converter';
 import type { CodecKeys } from '../codec/key';
 import type { ThanosSettings } from '../request/defaults';
@@ -28,10 +29,25 @@ export interface TemporalTarget {
   namespace: string;
   taskQueue?: string;
   codecKeys: CodecKeys;
+  /** Told the method of every gRPC call to Temporal, retries included. */
+  onCall?: (method: string) => void;
+}
+
+/** A gRPC interceptor that tells `onCall` each call's method (`DescribeWorkflowExecution`, ...). */
+function callCounter(onCall: (method: string) => void): Interceptor {
+  return (options, nextCall) => {
+    onCall(options.method_definition.path.split('/').pop() ?? options.method_definition.path);
+    return new InterceptingCall(nextCall(options));
+  };
 }
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
-  const connection = await Connection.connect({ address: target.address });
+  const { onCall } = target;
+  const connection = await Connection.connect({
+    address: target.address,
+    // Counting first, then the client's usual retries, each of which is counted too.
+    ...(onCall !== undefined && { interceptors: [callCounter(onCall), makeGrpcRetryInterceptor(defaultGrpcRetryOptions())] }),
+  });
   return new Client({ connection, namespace: target.namespace, dataConverter: encryptingDataConverter(target.codecKeys) });
 }
 

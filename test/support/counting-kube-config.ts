@@ -1,5 +1,6 @@
 import type { Agent } from 'node:https';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../../src/kube/config';
 
 /**
  * A KubeConfig that records each request made with it: the typed clients'
@@ -7,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
  * each watch opened as `WATCH`. Counts what the installer
  * asks the API server, in-process, without a proxy in between.
  */
-export class CountingKubeConfig extends k8s.KubeConfig {
+export class CountingKubeConfig extends KeepAliveKubeConfig {
   readonly requests: string[] = [];
 
   static fromFile(file: string): CountingKubeConfig {
