@@ -10,47 +10,30 @@
  * Usage: npm run bench [-- --runs N]   (reuses THANOS_TESTGROUND_COORDINATES if set)
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import type * as k8s from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { CONFIG_HASH_ANNOTATION } from '../src/activities/tke-config';
-import { connectClient, installInputOf, startInstall } from '../src/client/installs';
-import { validateInstallRequest } from '../src/request/validate';
+import { connectClient, startInstall } from '../src/client/installs';
 import { renderThanosObjects } from '../src/render/thanos';
 import { applyTkeConfigEdit, tkeConfigEdits } from '../src/render/tke';
 import { receiveRemoteWriteAddress } from '../src/render/tke/controller-toml';
 import { thanosQueryAddress } from '../src/render/tke/monitor-config';
 import { codecKeysOf, readCoordinates, workerConfigOn, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
-import { seedRequestOn } from '../src/testground/seed-request';
 import { binPath, projectRoot } from '../src/testground/paths';
 import { installTkeFixture, TKE_FIXTURE_CONFIG, type TkeConsumer } from '../src/testground/tke-fixture';
 import { checkWorker, installThanos } from '../src/workflows';
 import { createWorker } from '../src/worker';
 import { CountingKubeConfig } from '../test/support/counting-kube-config';
 import type { ThanosSettings } from '../src/request/defaults';
-import type { InstallInput } from '../src/workflows/contracts';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { WorkflowHandle } from '@temporalio/client';
-import { progressQuery } from '../src/workflows/contracts';
+import { median, residentMiB, seedInput, spread, untilInstalled } from './support';
 
 const run = promisify(execFile);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** The seed's request on this test ground's MinIO, as validated settings and workflow input. */
-function seedInput(c: TestGroundCoordinates, namespace: string, clusterName: string, nodePorts?: ThanosSettings['nodePorts']): InstallInput {
-  const validated = validateInstallRequest(seedRequestOn(c));
-  if (!validated.ok) throw new Error(`seed request invalid: ${JSON.stringify(validated.errors)}`);
-  return installInputOf(clusterName, { ...validated.settings, namespace, ...(nodePorts ? { nodePorts } : {}) });
-}
 
 /** Exactly what the install writes, as plain objects for kubectl. */
 function floorObjects(settings: ThanosSettings): k8s.KubernetesObject[] {
@@ -93,10 +76,6 @@ async function kubectlFloor(c: TestGroundCoordinates, settings: ThanosSettings, 
   return { ms: performance.now() - start, requests };
 }
 
-/** `median M ms (min–max)`. */
-const spread = (values: number[], unit = ' ms', digits = 0): string =>
-  `median ${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
-
 /**
  * One install with a worker in this process whose KubeConfig counts every
  * request, not timed: what one install asks the API server, by kind of request.
@@ -124,31 +103,6 @@ function describeRequests(requests: string[]): string {
   const byVerb = new Map<string, number>();
   for (const r of requests) byVerb.set(r.split(' ')[0] as string, (byVerb.get(r.split(' ')[0] as string) ?? 0) + 1);
   return `${requests.length} (${[...byVerb].sort((a, b) => b[1] - a[1]).map(([verb, n]) => `${verb} ${n}`).join(', ')})`;
-}
-
-/** Waits for the install to succeed; one waiting for the operator fails the bench at once. */
-async function untilInstalled(handle: WorkflowHandle<typeof installThanos>): Promise<void> {
-  let done = false;
-  const watchdog = async (): Promise<void> => {
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 500));
-      if (done) return;
-      const progress = await handle.query(progressQuery);
-      if (progress.phase === 'WaitingForOperator') throw new Error(`install ${handle.workflowId} failed: ${progress.message}`);
-    }
-  };
-  try {
-    await Promise.race([handle.result(), watchdog()]);
-  } finally {
-    done = true;
-  }
-}
-
-/** Peak resident set of a process, from the kernel's high-water mark. */
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
 }
 
 async function main(options: { runs: string }): Promise<void> {
@@ -210,7 +164,7 @@ async function main(options: { runs: string }): Promise<void> {
         `install/kubectl per run: ${spread(installTimes.map((t, i) => t / (kubectlTimes[i] as number)), '', 2)}`,
         `Kubernetes API requests of one install: ${describeRequests(installRequests)}`,
         `Kubernetes API requests of the kubectl floor: ${kubectlRequests}`,
-        `worker peak RSS: ${peakRssMiB(worker.pid as number).toFixed(1)} MiB`,
+        `worker peak RSS: ${residentMiB(worker.pid as number).peak.toFixed(1)} MiB`,
         `install/kubectl ratio: ${(install / kubectl).toFixed(2)}`,
       ].join('\n') + '\n',
     );
