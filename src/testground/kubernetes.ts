@@ -19,6 +19,12 @@ export const FAKE_NODES = [
   { name: 'tke-node-2', ip: '127.0.1.2' },
   { name: 'tke-node-3', ip: '127.0.1.3' },
 ];
+/**
+ * The controllers' own limit on requests to the API server. At the defaults
+ * (20 a second, bursts of 30) ten installs at once queue behind the
+ * controllers creating their pods.
+ */
+const CONTROLLER_CLIENT_RATE = ['--kube-api-qps=200', '--kube-api-burst=300'];
 /** kwok hands out pod IPs from here; loopback again, and never dialled. */
 const FAKE_POD_CIDR = '127.128.0.0/16';
 
@@ -190,8 +196,9 @@ export async function startControlPlane(runDir: string, ns: GroundNamespaces, ap
     `--service-account-private-key-file=${pki.serviceAccountKey}`,
     // kwok renews node leases slowly; do not mark fake nodes NotReady.
     '--node-monitor-grace-period=3m20s',
+    ...CONTROLLER_CLIENT_RATE,
   ]);
-  start('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false']);
+  start('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--bind-address=127.0.0.1', '--leader-elect=false', ...CONTROLLER_CLIENT_RATE]);
   const kwokConfig = join(dir, 'kwok.yaml');
   writeFileSync(kwokConfig, kwokConfiguration());
   const kwok = start('kwok', [
