@@ -9,72 +9,20 @@
  *
  * Usage: npm run bench [-- --runs N]   (reuses THANOS_TESTGROUND_COORDINATES if set)
  */
-import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { dump } from 'js-yaml';
-import type * as k8s from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { CONFIG_HASH_ANNOTATION } from '../src/activities/tke-config';
 import { connectClient, startInstall } from '../src/client/installs';
-import { renderThanosObjects } from '../src/render/thanos';
-import { applyTkeConfigEdit, tkeConfigEdits } from '../src/render/tke';
-import { receiveRemoteWriteAddress } from '../src/render/tke/controller-toml';
-import { thanosQueryAddress } from '../src/render/tke/monitor-config';
 import { codecKeysOf, readCoordinates, workerConfigOn, workerEnvOn, type TestGroundCoordinates } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
-import { binPath, projectRoot } from '../src/testground/paths';
-import { installTkeFixture, TKE_FIXTURE_CONFIG, type TkeConsumer } from '../src/testground/tke-fixture';
+import { projectRoot } from '../src/testground/paths';
+import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker, installThanos } from '../src/workflows';
 import { createWorker } from '../src/worker';
 import { CountingKubeConfig } from '../test/support/counting-kube-config';
-import type { ThanosSettings } from '../src/request/defaults';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { kubectlFloor } from './kubectl-floor';
 import { median, residentMiB, seedInput, spread, untilInstalled } from './support';
-
-const run = promisify(execFile);
-
-/** Exactly what the install writes, as plain objects for kubectl. */
-function floorObjects(settings: ThanosSettings): k8s.KubernetesObject[] {
-  const edits = tkeConfigEdits(thanosQueryAddress(settings.namespace), receiveRemoteWriteAddress(settings));
-  const configMaps = new Map<string, Record<string, string>>();
-  for (const edit of edits) {
-    const data = configMaps.get(edit.configMap) ?? { ...TKE_FIXTURE_CONFIG[edit.configMap as TkeConsumer] };
-    data[edit.key] = applyTkeConfigEdit(edit, data[edit.key] ?? '');
-    configMaps.set(edit.configMap, data);
-  }
-  const consumers = [...new Set(edits.map((e) => e.consumer))];
-  return [
-    ...renderThanosObjects(settings),
-    ...[...configMaps].map(([name, data]) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: settings.namespace }, data })),
-    ...consumers.map((name) => ({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: settings.namespace },
-      spec: { template: { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: 'bench' } } } },
-    })),
-  ];
-}
-
-/** The floor's wall time, and the API requests kubectl made (its `-v=6` log has one line per request). */
-async function kubectlFloor(c: TestGroundCoordinates, settings: ThanosSettings, dir: string): Promise<{ ms: number; requests: number }> {
-  const objects = floorObjects(settings);
-  const file = join(dir, `${settings.namespace}.yaml`);
-  writeFileSync(file, objects.map((o) => dump(o, { noRefs: true })).join('---\n'));
-  let requests = 0;
-  const kubectl = async (args: string[]) => {
-    const { stderr } = await run(binPath('kubectl'), ['--kubeconfig', c.kubernetes.kubeconfig, '-n', settings.namespace, '-v=6', ...args]);
-    requests += stderr.split('\n').filter((line) => /"Response" verb="\w+" url="/.test(line) || / (GET|POST|PATCH|PUT|DELETE) https?:\/\//.test(line)).length;
-  };
-  const start = performance.now();
-  await kubectl(['apply', '--server-side', '--force-conflicts', '-f', file]);
-  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
-  for (const w of workloads) {
-    await kubectl(['rollout', 'status', `${w.kind?.toLowerCase()}/${w.metadata?.name}`, '--timeout=120s']);
-  }
-  return { ms: performance.now() - start, requests };
-}
 
 /**
  * One install with a worker in this process whose KubeConfig counts every

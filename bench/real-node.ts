@@ -4,7 +4,10 @@
  * seed's request onto the real node, with the worker on the node's network,
  * and times it to Success and on to the first sample a business cluster's
  * Prometheus writes reaching tke-monitor; then prints the resident memory of
- * every process of the test ground, grouped by what it is.
+ * every process of the test ground, grouped by what it is. Last, the floor:
+ * the same objects in a namespace of their own with `kubectl apply
+ * --server-side` and `rollout status`, then one sample written to Receive and
+ * read back through Query; and the install's time over the floor's.
  *
  * Usage: npm run bench:real-node
  */
@@ -17,11 +20,13 @@ import { codecKeysOf } from '../src/testground/coordinates';
 import { businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../src/testground/data-path';
 import { startTestGround } from '../src/testground/ground';
 import { startGroundWorker } from '../src/testground/ground-worker';
+import { onRealNode } from '../src/testground/node/addons';
 import { startBusinessPrometheus } from '../src/testground/node/business-cluster';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { installThanos } from '../src/workflows';
 import { TKE_NAMESPACE } from '../src/request/defaults';
+import { kubectlFloor, remoteWriteReadBack } from './kubectl-floor';
 
 /** What each process is, by its command name (the kernel keeps 15 characters). */
 const GROUPS: [string, RegExp][] = [
@@ -96,6 +101,7 @@ async function main(): Promise<void> {
     const t1 = Date.now();
     const started = await startInstall(client, installInputOf('bench', validated.settings), 'bench-real-node');
     const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+    const installMs = Date.now() - t1;
     console.log(`install of the seed onto the real node: ${result.phase} in ${seconds(t1)} s`);
     const t2 = Date.now();
     prometheus = await startBusinessPrometheus(c.businessCluster, {
@@ -108,6 +114,19 @@ async function main(): Promise<void> {
     const pidNamespace = readlinkSync(`/proc/${c.realNode.netnsPid}/ns/pid`);
     const extra = [worker.pid, prometheus.pid].filter((p): p is number => p !== undefined);
     console.log(`\nresident memory with Thanos running and data flowing:\n${memoryTable(groundProcesses(pidNamespace, c.realNode.cgroupRoot, c.processes.map((p) => p.pid), extra))}`);
+
+    // The floor: the same objects in a namespace of their own, kubectl only, then one sample read back.
+    const floorNamespace = `floor-${Date.now().toString(36)}`;
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: floorNamespace, annotations: onRealNode } } });
+    await installTkeFixture(kc, floorNamespace);
+    const floorSettings = { ...validated.settings, namespace: floorNamespace, nodePorts: { receiveGrpc: 31901, receiveHttp: 31902, receiveRemoteWrite: 31903 } };
+    const applied = await kubectlFloor(c, floorSettings, c.runDir);
+    const readBack = await remoteWriteReadBack(kc, floorNamespace);
+    const floorMs = applied.ms + readBack;
+    console.log([
+      `\nfloor: kubectl apply --server-side + rollout status ${(applied.ms / 1000).toFixed(1)} s, then one remote write read back through Query ${(readBack / 1000).toFixed(1)} s: ${(floorMs / 1000).toFixed(1)} s`,
+      `install (started to Succeeded, its data path verified) / floor ratio: ${(installMs / floorMs).toFixed(2)}`,
+    ].join('\n'));
   } finally {
     await prometheus?.stop();
     await worker.stop();

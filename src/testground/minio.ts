@@ -54,15 +54,19 @@ export async function startMinio(runDir: string, ns: GroundNamespaces, port: num
     region: 'us-east-1',
   };
   try {
-    await waitUntilReady(proc, 'it answered /minio/health/ready', async () =>
-      (await fetch(`http://${endpoint}/minio/health/ready`)).ok, 60_000);
-    await new S3Client({
+    const s3 = new S3Client({
       endpoint,
       bucket: BUCKET,
       insecure: true,
       bucketLookupType: 'path',
       credentials: { accessKey: ROOT_USER, secretKey: ROOT_PASSWORD },
-    }).createBucket();
+    });
+    // /minio/health/ready can answer before the object layer is up
+    // (XMinioServerNotInitialized): ready is when the bucket exists.
+    await waitUntilReady(proc, 'it created the bucket', async () => {
+      await s3.createBucket();
+      return true;
+    }, 60_000);
   } catch (err) {
     await proc.stop();
     throw err;
