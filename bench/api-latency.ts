@@ -23,6 +23,7 @@ import { projectRoot } from '../src/testground/paths';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker } from '../src/workflows';
+import { runBench } from './support';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -148,13 +149,9 @@ async function main(options: { requests: string; concurrency: string }): Promise
   }
 }
 
-new Command('bench-api')
-  .option('--requests <n>', 'requests of each kind', '500')
-  .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', '16,64')
-  .action(main)
-  .parseAsync()
-  .then(() => process.exit(0))
-  .catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+runBench(
+  new Command('bench-api')
+    .option('--requests <n>', 'requests of each kind', '500')
+    .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', '16,64')
+    .action(main),
+);

@@ -22,7 +22,7 @@ import { createWorker } from '../src/worker';
 import { CountingKubeConfig } from '../test/support/counting-kube-config';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { kubectlFloor } from './kubectl-floor';
-import { median, residentMiB, seedInput, spread, untilInstalled } from './support';
+import { median, residentMiB, runBench, seedInput, spread, untilInstalled } from './support';
 
 /**
  * One install with a worker in this process whose KubeConfig counts every
@@ -125,11 +125,8 @@ async function main(options: { runs: string }): Promise<void> {
   }
 }
 
-new Command('bench')
-  .option('--runs <n>', 'installs (and kubectl floors) to run', '7')
-  .action(main)
-  .parseAsync()
-  .catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+runBench(
+  new Command('bench')
+    .option('--runs <n>', 'installs (and kubectl floors) to run', '7')
+    .action(main),
+);

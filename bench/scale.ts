@@ -19,7 +19,7 @@ import { startTestGround } from '../src/testground/ground';
 import { projectRoot } from '../src/testground/paths';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker, type installThanos } from '../src/workflows';
-import { cpuSeconds, describeCpu, residentMiB, seedInput, spread, untilInstalled } from './support';
+import { cpuSeconds, describeCpu, residentMiB, runBench, seedInput, spread, untilInstalled } from './support';
 
 interface Cluster {
   name: string;
@@ -100,12 +100,8 @@ async function main(options: { clusters: string }): Promise<void> {
   }
 }
 
-new Command('bench-scale')
-  .option('--clusters <n>', 'clusters to install at once, each with its own worker', '10')
-  .action(main)
-  .parseAsync()
-  .then(() => process.exit(0))
-  .catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+runBench(
+  new Command('bench-scale')
+    .option('--clusters <n>', 'clusters to install at once, each with its own worker', '10')
+    .action(main),
+);

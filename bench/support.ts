@@ -1,5 +1,6 @@
 /** What the benchmarks share: statistics, the seed's install input, waiting for an install, a process's peak memory. */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
 import { installInputOf } from '../src/client/installs';
@@ -78,4 +79,18 @@ export function describeCpu(before: ReturnType<typeof cpuSeconds>, after: Return
   const used = [...after.byCommand].map(([comm, s]) => [comm, s - (before.byCommand.get(comm) ?? 0)] as const).filter(([, s]) => s > 0.05);
   const busy = (after.busy - before.busy) / (after.total - before.total);
   return `machine busy ${(busy * 100).toFixed(0)}% of ${cpus().length} cores; ${used.sort((a, b) => b[1] - a[1]).slice(0, top).map(([comm, s]) => `${comm} ${s.toFixed(1)} s`).join(', ')}`;
+}
+
+/**
+ * Runs a bench's command line; the process exits once it is done and its
+ * output is written (a pipe takes it asynchronously), 1 with the reason if it failed.
+ */
+export function runBench(command: Command): void {
+  command
+    .parseAsync()
+    .then(() => process.stdout.write('', () => process.exit(0)))
+    .catch((err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
 }
