@@ -4,15 +4,18 @@
  * them. After one real install, sends the same request again (compared with
  * the cluster, then answered with the existing install), asks the install's
  * progress, and sends invalid requests (refused by validation), each from C
- * concurrent clients for every C given, and prints p50/p99 and the Temporal
- * calls each answer made (the API's own count, from its /metrics).
+ * concurrent clients for every C given (autocannon, after a warm-up), and
+ * prints p50/p99, the Temporal calls each answer made (the API's own count,
+ * from its /metrics) and the CPU each answer cost the API and the clients.
  *
  * Usage: npm run bench:api [-- --requests N --concurrency 16,64]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import autocannon from 'autocannon';
 import * as k8s from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { InstallerApi } from '../src/client/api-client';
@@ -25,25 +28,31 @@ import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker } from '../src/workflows';
 import { runBench } from './support';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+/** CPU milliseconds a process has used so far. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ 100
 }
 
-/** Sends `total` requests from `concurrency` clients; returns each one's latency in ms. */
-async function load(total: number, concurrency: number, send: () => Promise<number>, expected: number): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const start = performance.now();
-        const status = await send();
-        latencies.push(performance.now() - start);
-        if (status !== expected) throw new Error(`expected HTTP ${expected}, got ${status}`);
-      }
-    }),
-  );
-  return latencies.sort((a, b) => a - b);
+interface Kind {
+  name: string;
+  expected: number;
+  request: { method: 'GET' | 'POST'; path: string; body?: unknown };
+}
+
+/** `amount` requests of one kind from `connections` clients (keep-alive, one request at a time each). */
+async function load(url: string, token: string, kind: Kind, connections: number, amount: number): Promise<autocannon.Result> {
+  const result = await autocannon({
+    url: `${url}${kind.request.path}`,
+    method: kind.request.method,
+    headers: { authorization: `Bearer ${token}`, ...(kind.request.body !== undefined && { 'content-type': 'application/json' }) },
+    body: kind.request.body === undefined ? undefined : JSON.stringify(kind.request.body),
+    connections,
+    amount,
+  });
+  const answered = result.statusCodeStats?.[String(kind.expected) as keyof typeof result.statusCodeStats]?.count ?? 0;
+  if (answered !== amount) throw new Error(`${kind.name}: expected HTTP ${kind.expected} for all ${amount}, got ${JSON.stringify(result.statusCodeStats)} (${result.errors} errors)`);
+  return result;
 }
 
 /** A port free on 127.0.0.1 now. */
@@ -76,6 +85,9 @@ function callsPerAnswer(before: Map<string, number>, after: Map<string, number>,
   const total = made.reduce((sum, [, n]) => sum + n, 0);
   return `${(total / answers).toFixed(2)} Temporal calls per answer${made.length ? ` (${made.map(([m, n]) => `${m} ${(n / answers).toFixed(2)}`).join(', ')})` : ''}`;
 }
+
+/** Requests of each kind sent before timing, so that what runs is compiled and cached as in a running API. */
+const WARM_UP = 200;
 
 async function main(options: { requests: string; concurrency: string }): Promise<void> {
   const total = Number(options.requests);
@@ -123,26 +135,33 @@ async function main(options: { requests: string; concurrency: string }): Promise
 
     const invalid = structuredClone(request);
     delete invalid.config.monitor.thanos.bucketConfig.config.bucket;
-    const kinds: { name: string; expected: number; send: () => Promise<number> }[] = [
-      { name: 'same request again (compared with the cluster, answers the existing install)', expected: 200, send: async () => (await api.install(request)).httpStatus },
-      { name: 'progress of the finished install', expected: 200, send: async () => (await api.progress(namespace)).httpStatus },
-      { name: 'invalid request (refused, every field error listed)', expected: 400, send: async () => (await api.install(invalid)).httpStatus },
+    const kinds: Kind[] = [
+      { name: 'same request again (compared with the cluster, answers the existing install)', expected: 200, request: { method: 'POST', path: '/api/cluster', body: request } },
+      { name: 'progress of the finished install', expected: 200, request: { method: 'GET', path: `/api/cluster/${namespace}/progress` } },
+      { name: 'invalid request (refused, every field error listed)', expected: 400, request: { method: 'POST', path: '/api/cluster', body: invalid } },
     ];
-    const lines = [`first request (starts the install): ${startLatency.toFixed(1)} ms`];
+    const lines = [`first request (starts the install): ${startLatency.toFixed(1)} ms`, 'latencies as autocannon measures them, in whole milliseconds; req/s = clients / mean latency'];
     for (const concurrency of concurrencies) {
-      lines.push(`${concurrency} concurrent clients, ${total} requests per kind:`);
+      lines.push(`${concurrency} concurrent clients, ${total} requests per kind after ${WARM_UP} untimed:`);
       for (const kind of kinds) {
+        await load(url, token, kind, concurrency, WARM_UP);
         const before = await temporalCalls(url, token);
-        const l = await load(total, concurrency, kind.send, kind.expected);
+        const apiCpu = cpuMsOf(apiProcess.pid as number);
+        const clientCpu = process.cpuUsage();
+        const result = await load(url, token, kind, concurrency, total);
         const calls = callsPerAnswer(before, await temporalCalls(url, token), total);
-        const rate = l.length / (l.reduce((a, b) => a + b, 0) / 1000 / concurrency);
-        lines.push(`  ${kind.name}: p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, ${rate.toFixed(0)} req/s; ${calls}`);
+        const clientMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(clientCpu));
+        const cpu = `CPU per answer: API ${((cpuMsOf(apiProcess.pid as number) - apiCpu) / total).toFixed(2)} ms, clients ${(clientMs / total).toFixed(2)} ms`;
+        lines.push(`  ${kind.name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${(concurrency / (result.latency.mean / 1000)).toFixed(0)} req/s; ${calls}; ${cpu}`);
       }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    // Both stop as operators stop them, and are waited for.
+    const stopped = [apiProcess, worker].map((child) => new Promise((exited) => child.once('exit', exited)));
     apiProcess.kill('SIGTERM');
     worker.kill('SIGTERM');
+    await Promise.all(stopped);
     await client.connection.close();
     await kc.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace });
     await ground?.stop();
@@ -151,7 +170,7 @@ async function main(options: { requests: string; concurrency: string }): Promise
 
 runBench(
   new Command('bench-api')
-    .option('--requests <n>', 'requests of each kind', '500')
+    .option('--requests <n>', 'requests of each kind (the first of each client\'s connection included)', '5000')
     .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', '16,64')
     .action(main),
 );

@@ -52,13 +52,14 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
 /** Connects to Temporal and creates (but does not run) the worker; its activities reach Kubernetes through `kc`. */
 export async function createWorker(config: WorkerConfig, kc: KubeConfig = loadKubeConfig(config.kubeconfig)): Promise<Worker> {
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  return Worker.create({
+  const stopping = new AbortController();
+  const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     dataConverter: encryptingDataConverter(config.codecKeys),
     ...(config.workflowBundle === undefined ? { workflowsPath: require.resolve('./workflows') } : { workflowBundle: { codePath: config.workflowBundle } }),
-    activities: createActivities({ kc }),
+    activities: createActivities({ kc, stopping: stopping.signal }),
     interceptors: config.cluster === undefined ? {} : { activity: [clusterGuard(config.cluster)] },
     // Time for running activities to finish after SIGINT/SIGTERM.
     shutdownGraceTime: '30 seconds',
@@ -66,6 +67,13 @@ export async function createWorker(config: WorkerConfig, kc: KubeConfig = loadKu
     // within a second rather than after most of the heartbeat timeout.
     maxHeartbeatThrottleInterval: '1 second',
   });
+  // Shutdown (asked by a signal or a caller) cancels activities only after the grace time; watches stop at once.
+  const shutdown = worker.shutdown.bind(worker);
+  worker.shutdown = () => {
+    stopping.abort();
+    shutdown();
+  };
+  return worker;
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { bucketActivities } from './bucket';
 import { deployActivities } from './deploy';
+import { driftActivities } from './drift';
 import { asActivityFailure } from './failures';
 import { heartbeating } from './heartbeat';
 import { planActivities } from './plan';
@@ -17,6 +18,8 @@ import { workerInfoActivities } from './worker-info';
 /** Everything the worker needs to run activities. */
 export interface ActivityDeps {
   kc: k8s.KubeConfig;
+  /** Aborts when the worker starts shutting down: what only watches stops then, rather than hold the shutdown. */
+  stopping?: AbortSignal;
 }
 
 /**
@@ -48,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...removalActivities(deps.kc),
     ...verifyActivities(deps.kc),
     ...planActivities(deps.kc),
+    ...driftActivities(deps.kc, deps.stopping),
     ...receiveScalingActivities(deps.kc),
     ...queryEndpointActivities(deps.kc),
     ...volumeActivities(deps.kc),

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { heartbeat } from '@temporalio/activity';
 import { isNotFound } from '../kube/patch';
 import { objectApi } from '../kube/object-api';
+import type { NamespacedKind } from '../kube/watch';
 import { MANAGED_BY } from '../render/labels';
 import { objectName } from '../render/plan';
 import { renderThanosObjects } from '../render/thanos';
@@ -13,13 +14,13 @@ export interface RemovalResult {
 }
 
 /** What the install creates, by API; PersistentVolumeClaims are handled apart. */
-export const INSTALLED_KINDS: { apiVersion: string; kind: string }[] = [
-  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
-  { apiVersion: 'v1', kind: 'Service' },
-  { apiVersion: 'v1', kind: 'ConfigMap' },
-  { apiVersion: 'v1', kind: 'Secret' },
+export const INSTALLED_KINDS: NamespacedKind[] = [
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services' },
+  { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
+  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' },
 ];
 
 /** Selects what the installer created. */

@@ -15,13 +15,15 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Counter, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { startDriftWatch, stopDriftWatch, watchFollows, watchSaysInSync } from '../client/drift-watch';
 import { clusterNameOf, installInputOf, planInstall, startInstall, startReconfigure, startUninstall, startVerify } from '../client/installs';
 import { validateInstallRequest, validateThanosConfig, type FieldError } from '../request/validate';
-import { InstallRequestSchema } from '../request/schema';
+import { InstallRequestSchema, type InstallRequest } from '../request/schema';
 import {
+  driftWatchWorkflowIdFor,
   INVALID_SETTINGS,
   NOT_WAITING,
   progressQuery,
@@ -61,6 +63,8 @@ const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
 /** How long the API waits for a worker to answer a progress query. */
 const QUERY_DEADLINE_MS = 3000;
 const FINGERPRINT_MEMO = 'requestFingerprint';
+/** How much text of accepted request bodies the API keeps, with what their validation made of them. */
+const ACCEPTED_BODIES_BYTES = 4 * 1024 * 1024;
 /** Closed runs whose results the API keeps (a few KiB each). */
 const CLOSED_RUNS_KEPT = 512;
 /** The workflows that leave Thanos installed when they succeed; retry and rollback act on them. */
@@ -87,6 +91,15 @@ function fingerprint(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
+/** What validation made of an install request's body, with the fingerprints the API compares. */
+interface AcceptedRequest {
+  request: InstallRequest;
+  /** With the namespace the API installs into. */
+  settings: ThanosSettings;
+  print: string;
+  settingsPrint: string;
+}
+
 function failed(reply: FastifyReply, code: number, message: string, errors?: FieldError[]) {
   return reply.code(code).send({ status: 'Failed', message, ...(errors && { errors }) });
 }
@@ -106,6 +119,27 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // JSON only: tke-installer's API takes nothing else.
   app.removeContentTypeParser('text/plain');
+  // The JSON parser as Fastify's own, keeping each body's text: a client that
+  // sends the same request again (retrying, or making sure) is not validated again.
+  const rawBodies = new WeakMap<FastifyRequest, string>();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    rawBodies.set(request, text);
+    parseJson(request, text, done);
+  });
+  const acceptedBodies = new LRUCache<string, AcceptedRequest>({ maxSize: ACCEPTED_BODIES_BYTES, sizeCalculation: (_value, body) => body.length });
+  const installedFingerprints = new WeakMap<ThanosSettings, string>();
+  /** A closed run's settings are kept (closedRunResult): their fingerprint is made once. */
+  const installedFingerprint = (installed: ThanosSettings): string => {
+    let print = installedFingerprints.get(installed);
+    if (print === undefined) {
+      print = fingerprint(installed);
+      installedFingerprints.set(installed, print);
+    }
+    return print;
+  };
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -116,8 +150,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     labelNames: ['method', 'route', 'status'],
     registers: [registry],
   });
-  // Identical requests at the same time share one comparison with the cluster.
+  // Identical requests at the same time share one comparison with the cluster, and one start of its drift watch.
   const plansInFlight = new InFlight<InstallPlan | string>();
+  const watchesStarted = new InFlight<void>();
   const installsStarted = new Counter({
     name: 'thanos_installer_installs_started_total',
     help: 'installThanos workflows started',
@@ -161,14 +196,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     `this installer serves no cluster named '${name}' (it serves ${clusters.names().join(', ')}): ` +
     'add it to THANOS_INSTALLER_CLUSTERS with the task queue of a worker that holds its kubeconfig';
 
-  const describeWorkflow = async (workflowId: string): Promise<WorkflowExecutionDescription | undefined> => {
-    try {
-      return await client.workflow.getHandle(workflowId).describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    }
-  };
+  // Requests about one workflow at the same time share one describe.
+  const describesInFlight = new InFlight<WorkflowExecutionDescription | undefined>();
+  const describeWorkflow = (workflowId: string): Promise<WorkflowExecutionDescription | undefined> =>
+    describesInFlight.share(workflowId, async () => {
+      try {
+        return await client.workflow.getHandle(workflowId).describe();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    });
   /**
    * What a closed run returned (or the error it ended with): a closed run
    * never changes, so it is read from Temporal once and kept.
@@ -195,6 +233,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!INSTALL_TYPES.has(existing.type) || existing.status.name !== 'COMPLETED') return undefined;
     return (await closedRunResult(existing)).settings;
   };
+  /** Ends a cluster's drift watch; one left running only costs its worker re-plans, so a failure is logged, not answered. */
+  const stopWatching = (clusterName: string, reason: string, log: FastifyBaseLogger) =>
+    stopDriftWatch(client, clusterName, reason).catch((err: unknown) => log.warn({ err }, `stopping the drift watch of cluster ${clusterName} failed`));
   /** The cluster's latest install, reconfiguration or uninstall. */
   const describe = (clusterName: string) => describeWorkflow(workflowIdFor(clusterName));
   const links = (workflowId: string, runId: string) => ({
@@ -235,9 +276,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       if (unknownQuery) {
         return failed(reply, 400, `the query string is invalid: ${unknownQuery[0] === 'dryRun' ? `dryRun must be All, got '${String(unknownQuery[1])}'` : `unknown parameter ${unknownQuery[0]}`}`);
       }
-      const validated = validateInstallRequest(request.body);
-      if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
-      const clusterName = clusterNameOf(validated.request);
+      const body = rawBodies.get(request);
+      let accepted = body === undefined ? undefined : acceptedBodies.get(body);
+      if (accepted === undefined) {
+        const validated = validateInstallRequest(request.body);
+        if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
+        const settings = { ...validated.settings, namespace };
+        accepted = { request: validated.request, settings, print: fingerprint(validated.request), settingsPrint: fingerprint(settings) };
+        if (body !== undefined) acceptedBodies.set(body, accepted);
+      }
+      const { settings, print, settingsPrint } = accepted;
+      const clusterName = clusterNameOf(accepted.request);
       if (!isClusterName(clusterName)) {
         return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: `must be ${CLUSTER_NAME_RULE}, got '${clusterName}'` }]);
       }
@@ -245,8 +294,6 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       if (taskQueue === undefined) {
         return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: notServed(clusterName) }]);
       }
-      const settings = { ...validated.settings, namespace };
-      const print = fingerprint(validated.request);
       const planned = (installed: boolean) =>
         plansInFlight.share(JSON.stringify([clusterName, print, installed]), async () => {
           try {
@@ -257,7 +304,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           }
         });
       for (;;) {
-        const existing = await describe(clusterName);
+        // The drift watch is asked at once too: waiting for one answer after the other would add up.
+        const [existing, driftWatch] = await Promise.all([describe(clusterName), describeWorkflow(driftWatchWorkflowIdFor(clusterName))]);
         const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
         const running = existing?.status.name === 'RUNNING';
         const installed = existing === undefined || running ? undefined : await installedSettings(existing);
@@ -274,23 +322,37 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
         }
         try {
-          if (installed === undefined) {
+          // Nothing installed (no run, or its last run left nothing): install.
+          if (installed === undefined || existing === undefined) {
             const started = await startInstall(client, installInputOf(clusterName, settings), taskQueue, { [FINGERPRINT_MEMO]: print });
             installsStarted.inc();
             return reply.code(202).send({ clusterName, status: 'Doing', ...links(started.workflowId, started.runId) });
           }
-          // An installed cluster: compare it with what the request asks for.
+          // An installed cluster: what it runs already (the request of a run that was rolled back is not that)?
+          const runsAlready = installedFingerprint(installed) === settingsPrint;
+          const finished = () => reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+          // Its drift watch knows whether it still matches, without a plan.
+          if (runsAlready && watchSaysInSync(driftWatch, settingsPrint)) return finished();
+          // Else compare the cluster with what the request asks for.
           const plan = await planned(true);
           if (typeof plan === 'string') return failed(reply, 502, plan);
           if (plan.refused) {
             return failed(reply, 422, 'the change cannot be made in place; nothing was changed', planRefusals(plan));
           }
-          // What the cluster runs already (the request of a run that was rolled back is not that).
-          const runsAlready = fingerprint(installed) === fingerprint(settings);
-          if (!plan.changes && runsAlready && existing !== undefined) {
-            return reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+          if (!plan.changes && runsAlready) {
+            // A watch of these settings that is only unsure goes on; none, or one of other settings, is (re)placed.
+            if (watchFollows(driftWatch, settingsPrint)) return finished();
+            await watchesStarted
+              .share(JSON.stringify([clusterName, settingsPrint]), () =>
+                startDriftWatch(client, { clusterName, settings, settingsFingerprint: settingsPrint, inSync: true }, taskQueue),
+              )
+              // Without a watch the next request plans again: worth a log line, not a failed answer.
+              .catch((err: unknown) => request.log.warn({ err }, `starting the drift watch of cluster ${clusterName} failed`));
+            return finished();
           }
           const started = await startReconfigure(client, { ...installInputOf(clusterName, settings), from: installed }, taskQueue, { [FINGERPRINT_MEMO]: print });
+          // A repair ends with the settings the watch knows; a change does not.
+          if (!runsAlready) await stopWatching(clusterName, 'the cluster is being reconfigured with other settings', request.log);
           return reply.code(202).send({ clusterName, status: 'Doing', reconfigure: runsAlready ? 'repair' : 'change', ...links(started.workflowId, started.runId) });
         } catch (err) {
           // Another request started it first: answer as for that one.
@@ -413,6 +475,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (existing?.status.name === 'RUNNING') return failed(reply, 409, `${aRunOf(existing.type)} is running for cluster ${request.params.name}`);
     try {
       const started = await startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue);
+      await stopWatching(request.params.name, 'Thanos is being uninstalled', request.log);
       return reply.code(202).send({ clusterName: request.params.name, status: 'Doing', ...links(started.workflowId, started.runId) });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return failed(reply, 409, `an install or uninstall of cluster ${request.params.name} started meanwhile`);

@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { objectApi } from './object-api';
 
 /** Objects of one kind, as one list call returns them and a watch on `path` follows them. */
 export interface WatchedObjects<T extends k8s.KubernetesObject> {
@@ -28,6 +29,21 @@ export function podNamed(kc: k8s.KubeConfig, namespace: string, name: string): W
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const fieldSelector = `metadata.name=${name}`;
   return { path: `/api/v1/namespaces/${namespace}/pods`, fieldSelector, list: () => core.listNamespacedPod({ namespace, fieldSelector }) };
+}
+
+/** A kind of namespaced object, as the API server names its collection. */
+export interface NamespacedKind {
+  apiVersion: string;
+  kind: string;
+  /** The collection's name in URL paths, e.g. `statefulsets`. */
+  plural: string;
+}
+
+/** Every object of one kind in a namespace. */
+export function objectsOfKind(kc: k8s.KubeConfig, namespace: string, { apiVersion, kind, plural }: NamespacedKind): WatchedObjects<k8s.KubernetesObject> {
+  const objects = objectApi(kc);
+  const group = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  return { path: `${group}/namespaces/${namespace}/${plural}`, list: () => objects.list(apiVersion, kind, namespace) };
 }
 
 const keyOf = (object: k8s.KubernetesObject): string => `${object.metadata?.namespace}/${object.metadata?.name}`;

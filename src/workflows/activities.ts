@@ -6,9 +6,9 @@
  */
 import { ActivityCancellationType, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { INSTALL_STEPS, PLAN_STEPS, RECONFIGURE_STEPS, REMOVAL_STEPS, STEP_PATCHES, type StepId } from './steps';
+import { DRIFT_WATCH_STEPS, INSTALL_STEPS, PLAN_STEPS, RECONFIGURE_STEPS, REMOVAL_STEPS, STEP_PATCHES, type StepId } from './steps';
 
-const TITLES = new Map<StepId, string>([...INSTALL_STEPS, ...REMOVAL_STEPS, ...PLAN_STEPS, ...RECONFIGURE_STEPS].map((s) => [s.id, s.title]));
+const TITLES = new Map<StepId, string>([...INSTALL_STEPS, ...REMOVAL_STEPS, ...PLAN_STEPS, ...RECONFIGURE_STEPS, ...DRIFT_WATCH_STEPS].map((s) => [s.id, s.title]));
 
 type CallOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout'>;
 

@@ -30,9 +30,16 @@ export function planWorkflowIdFor(clusterName: string, unique: string): string {
   return `${PLAN_WORKFLOW_ID_PREFIX}${clusterName}.${unique}`;
 }
 
+/** The watch that keeps whether an installed cluster still matches its settings (one per cluster). */
+export function driftWatchWorkflowIdFor(clusterName: string): string {
+  return `${DRIFT_WATCH_WORKFLOW_ID_PREFIX}${clusterName}`;
+}
+
 const WORKFLOW_ID_PREFIX = 'thanos-installer-';
 const VERIFY_WORKFLOW_ID_PREFIX = 'thanos-installer-verify-';
 const PLAN_WORKFLOW_ID_PREFIX = 'thanos-installer-plan.';
+// The dot keeps it apart from every install's id: a cluster name holds none.
+const DRIFT_WATCH_WORKFLOW_ID_PREFIX = 'thanos-installer-drift.';
 
 /** The cluster an installer workflow works on, read back from its id; undefined for any other workflow. */
 export function clusterOfWorkflow(workflowType: string, workflowId: string): string | undefined {
@@ -45,6 +52,7 @@ export function clusterOfWorkflow(workflowType: string, workflowId: string): str
     reconfigureThanos: WORKFLOW_ID_PREFIX,
     uninstallThanos: WORKFLOW_ID_PREFIX,
     verifyThanos: VERIFY_WORKFLOW_ID_PREFIX,
+    watchDrift: DRIFT_WATCH_WORKFLOW_ID_PREFIX,
   }[workflowType];
   return prefix !== undefined && workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : undefined;
 }
@@ -131,6 +139,25 @@ export interface PlanInput {
   settings: ThanosSettings;
   /** The cluster runs an install: the change would be a reconfiguration, which removes what it no longer produces. */
   installed?: boolean;
+}
+
+export interface DriftWatchInput {
+  clusterName: string;
+  /** The settings the cluster was installed with, every default filled in. */
+  settings: ThanosSettings;
+  /** The settings' fingerprint as the API computes it; the memo repeats it, so that the API trusts only a watch of the settings it asks about. */
+  settingsFingerprint: string;
+  /** Whether the cluster matched the settings when the watch (or its previous run) last looked; null if unknown. */
+  inSync: boolean | null;
+}
+
+/** The memo key under which a drift watch keeps what it saw last (a DriftState). */
+export const DRIFT_MEMO = 'drift';
+
+export interface DriftState {
+  settingsFingerprint: string;
+  /** Null while the watch does not know: something changed and is not planned yet, or its worker failed to plan. */
+  inSync: boolean | null;
 }
 
 export interface VerifyInput {

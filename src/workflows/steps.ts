@@ -90,7 +90,16 @@ export const PLAN_STEPS = [
 export type InstallStepId = (typeof INSTALL_STEPS)[number]['id'];
 export type RemovalStepId = (typeof REMOVAL_STEPS)[number]['id'];
 export type ReconfigureStepId = (typeof RECONFIGURE_STEPS)[number]['id'];
-export type StepId = InstallStepId | RemovalStepId | ReconfigureStepId | (typeof PLAN_STEPS)[number]['id'];
+export const DRIFT_WATCH_STEPS = [
+  { id: 'watch-drift', title: 'Watch: re-plan whenever an installed object or TKE ConfigMap changes, until the cluster stops or starts matching its settings' },
+] as const;
+
+export type StepId =
+  | InstallStepId
+  | RemovalStepId
+  | ReconfigureStepId
+  | (typeof PLAN_STEPS)[number]['id']
+  | (typeof DRIFT_WATCH_STEPS)[number]['id'];
 
 /**
  * How the workflow retries a step before giving it to the operator. Errors

@@ -1,18 +1,20 @@
 /**
  * Day 2 on kwok's nodes: a different request for an installed cluster
  * reconfigures it (components one at a time, objects no longer produced
- * removed), the same request repairs drift and reports it, a change that
+ * removed), the same request repairs drift and reports it (and, while the
+ * cluster's drift watch sees none, answers without a plan), a change that
  * cannot be made in place is refused before anything moves, and rolling back
  * a failed reconfiguration returns to the settings that last succeeded.
  */
 import * as k8s from '@kubernetes/client-node';
-import { startInstall, startReconfigure, startUninstall } from '../../src/client/installs';
+import { connectClient, startInstall, startReconfigure, startUninstall } from '../../src/client/installs';
+import { codecKeysOf } from '../../src/testground/coordinates';
 import type { ProgressDto } from '../../src/client/api-client';
 import { validateInstallRequest } from '../../src/request/validate';
 import { INSTALLED_SELECTOR } from '../../src/activities/remove';
 import { DEFAULT_THANOS_IMAGE, type ThanosSettings } from '../../src/request/defaults';
 import { installThanos, reconfigureThanos } from '../../src/workflows';
-import { progressQuery, rollbackUpdate } from '../../src/workflows/contracts';
+import { DRIFT_MEMO, driftWatchWorkflowIdFor, progressQuery, rollbackUpdate, type DriftState } from '../../src/workflows/contracts';
 import { startApi, type RunningApi } from '../support/api';
 import { eventually } from '../support/eventually';
 import { installInputFor, nodePorts, objectVersions, ownedNamespaces, seedRequest, startWorkerAndClient, type RunningWorker, type SeedRequest } from '../support/install';
@@ -66,10 +68,32 @@ afterAll(async () => {
   await namespaces.deleteAll();
 });
 
-test('the same request with nothing drifted answers Finished and changes nothing', async () => {
+/** The cluster's drift watch as the Web UI shows it: its status and what its memo says. */
+async function driftWatch(): Promise<{ status: string; inSync?: boolean | null }> {
+  const watch = await env.client.workflow.getHandle(driftWatchWorkflowIdFor(cluster)).describe();
+  return { status: watch.status.name, inSync: (watch.memo?.[DRIFT_MEMO] as DriftState | undefined)?.inSync };
+}
+
+test('the same request with nothing drifted answers Finished and changes nothing; once the drift watch follows the cluster, without a plan', async () => {
   const before = await objectVersions(kc, namespace);
   const answer = await server.api.install(requestFor());
   expect(answer).toMatchObject({ httpStatus: 200, body: { status: 'Finished' } });
+  expect(await objectVersions(kc, namespace)).toEqual(before);
+
+  // That answer planned and started the cluster's drift watch, which plans again and follows the objects.
+  await eventually('the drift watch says in sync', async () => ((await driftWatch()).inSync === true ? true : undefined), 30_000);
+  // An API of its own, counting its calls to Temporal: the answer starts no workflow (no plan).
+  const calls: string[] = [];
+  const counting = await connectClient({ address: coordinates.temporal.address, namespace: coordinates.temporal.namespace, codecKeys: codecKeysOf(coordinates), onCall: (method) => calls.push(method) });
+  const counted = await startApi(coordinates, { client: counting, taskQueue: env.taskQueue }, namespace);
+  try {
+    expect(await counted.api.install(requestFor())).toMatchObject({ httpStatus: 200, body: { status: 'Finished' } });
+    expect(calls).not.toContain('StartWorkflowExecution');
+    expect(calls).toContain('DescribeWorkflowExecution');
+  } finally {
+    await counted.app.close();
+    await counting.connection.close();
+  }
   expect(await objectVersions(kc, namespace)).toEqual(before);
 });
 
@@ -79,6 +103,8 @@ test('the same request after someone edited and deleted installer objects repair
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
   await core.deleteNamespacedService({ name: 'thanos-store', namespace });
+  // The watch stops saying "in sync" as soon as it sees the edit; from then on the API plans.
+  await eventually('the drift watch noticed', async () => ((await driftWatch()).inSync !== true ? true : undefined), 10_000);
   const answer = await server.api.install(requestFor());
   expect(answer).toMatchObject({ httpStatus: 202, body: { status: 'Doing', reconfigure: 'repair' } });
   const progress = await settled();
@@ -140,6 +166,8 @@ test('a different request reconfigures: NodePorts turned off and objects no long
 
   const answer = await server.api.install(changed);
   expect(answer).toMatchObject({ httpStatus: 202, body: { reconfigure: 'change' } });
+  // The watch of the old settings ends with the change.
+  expect((await driftWatch()).status).toBe('TERMINATED');
   const progress = await settled();
   expect(progress.phase).toBe('Succeeded');
   expect(stepResult(progress, 'remove-unproduced')).toBe(`removed ConfigMap/${leftover}`);

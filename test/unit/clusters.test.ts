@@ -1,5 +1,5 @@
 import { clusterRegistryFromEnv, parseClusterRegistry } from '../../src/api/clusters';
-import { clusterOfWorkflow, planWorkflowIdFor, verifyWorkflowIdFor, workflowIdFor } from '../../src/workflows/contracts';
+import { clusterOfWorkflow, driftWatchWorkflowIdFor, planWorkflowIdFor, verifyWorkflowIdFor, workflowIdFor } from '../../src/workflows/contracts';
 
 test('THANOS_INSTALLER_CLUSTERS maps each cluster to its worker\'s task queue; a bare name gets thanos-installer-<name>', () => {
   const clusters = parseClusterRegistry('global=queue-a, shanghai');
@@ -30,6 +30,9 @@ test('a worker reads the cluster back from the id of every installer workflow, a
   expect(clusterOfWorkflow('uninstallThanos', workflowIdFor('east-1'))).toBe('east-1');
   expect(clusterOfWorkflow('verifyThanos', verifyWorkflowIdFor('east-1'))).toBe('east-1');
   expect(clusterOfWorkflow('planThanos', planWorkflowIdFor('east-1', '0f6c2a'))).toBe('east-1');
+  expect(clusterOfWorkflow('watchDrift', driftWatchWorkflowIdFor('east-1'))).toBe('east-1');
+  // A cluster named drift-east-1 has an install id no drift watch has.
+  expect(driftWatchWorkflowIdFor('east-1')).not.toBe(workflowIdFor('drift-east-1'));
   expect(clusterOfWorkflow('checkWorker', 'thanos-installer-east-1')).toBeUndefined();
   expect(clusterOfWorkflow('installThanos', 'someone-elses-east-1')).toBeUndefined();
 });
