@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import * as k8s from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { InstallerApi } from '../src/client/api-client';
 import { connectClient } from '../src/client/installs';
@@ -26,6 +27,8 @@ import { projectRoot } from '../src/testground/paths';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker } from '../src/workflows';
+import { DRIFT_MEMO, driftWatchWorkflowIdFor, type DriftState } from '../src/workflows/contracts';
+import { watchSaysInSync } from '../src/client/drift-watch';
 import { runBench } from './support';
 
 /** CPU milliseconds a process has used so far. */
@@ -53,6 +56,30 @@ async function load(url: string, token: string, kind: Kind, connections: number,
   const answered = result.statusCodeStats?.[String(kind.expected) as keyof typeof result.statusCodeStats]?.count ?? 0;
   if (answered !== amount) throw new Error(`${kind.name}: expected HTTP ${kind.expected} for all ${amount}, got ${JSON.stringify(result.statusCodeStats)} (${result.errors} errors)`);
   return result;
+}
+
+/**
+ * How soon the API stops answering the same request from the drift watch
+ * after an edit: scales Query by hand and asks the watch (as the API does)
+ * every few milliseconds until it no longer says "in sync".
+ */
+async function driftNoticed(kc: k8s.KubeConfig, client: Client, namespace: string): Promise<string> {
+  const watch = client.workflow.getHandle(driftWatchWorkflowIdFor(namespace));
+  const trusted = async () => {
+    const described = await watch.describe();
+    return watchSaysInSync(described, (described.memo?.[DRIFT_MEMO] as DriftState | undefined)?.settingsFingerprint ?? '');
+  };
+  if (!(await trusted())) return 'drift watch: not in sync before the edit (nothing measured)';
+  const edited = performance.now();
+  await kc.makeApiClient(k8s.AppsV1Api).patchNamespacedDeployment(
+    { name: 'thanos-query', namespace, body: { spec: { replicas: 2 } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  while (await trusted()) {
+    if (performance.now() - edited > 10_000) return 'drift watch: still "in sync" 10 s after an edit';
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return `drift watch: the same request is planned again ${(performance.now() - edited).toFixed(0)} ms after an edit (Query scaled by hand)`;
 }
 
 /** A port free on 127.0.0.1 now. */
@@ -155,6 +182,7 @@ async function main(options: { requests: string; concurrency: string }): Promise
         lines.push(`  ${kind.name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${(concurrency / (result.latency.mean / 1000)).toFixed(0)} req/s; ${calls}; ${cpu}`);
       }
     }
+    lines.push(await driftNoticed(kc, client, namespace));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     // Both stop as operators stop them, and are waited for.

@@ -102,7 +102,10 @@ async function main(): Promise<void> {
     const started = await startInstall(client, installInputOf('bench', validated.settings), 'bench-real-node');
     const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
     const installMs = Date.now() - t1;
-    console.log(`install of the seed onto the real node: ${result.phase} in ${seconds(t1)} s`);
+    console.log(`install of the seed onto the real node: ${result.phase} in ${seconds(t1)} s; its steps (workflow time):`);
+    for (const step of result.progress.steps) {
+      console.log(`  ${step.id}: ${((step.finishedAt ?? 0) - (step.startedAt ?? 0)).toFixed(0)} ms${step.result ? ` (${step.result.slice(0, 160)})` : ''}`);
+    }
     const t2 = Date.now();
     prometheus = await startBusinessPrometheus(c.businessCluster, {
       remoteWriteUrl: await businessRemoteWriteUrl(kc, TKE_NAMESPACE),

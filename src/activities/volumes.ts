@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isNotFound, mergePatch } from '../kube/patch';
+import { statefulSetNamed, watchUntil } from '../kube/watch';
 import type { StatefulComponent, ThanosSettings } from '../request/defaults';
 import { renderThanosObjects } from '../render/thanos';
 import { selectorLabels } from '../render/labels';
@@ -8,6 +9,8 @@ import { volumeVerdict, type ClaimStorageClass, type VolumeVerdict } from '../re
 import { checkpoint } from './heartbeat';
 
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+/** How long an orphaning delete may take: kube-controller-manager's garbage collector finishes it. */
+const ORPHANED_WITHIN_MS = 60_000;
 
 export interface StatefulSetVolumes {
   component: StatefulComponent;
@@ -83,7 +86,13 @@ export function volumeActivities(kc: k8s.KubeConfig) {
           );
           done.push(`PersistentVolumeClaim/${name}: ${verdict.from} -> ${verdict.to}`);
         }
-        await apps.deleteNamespacedStatefulSet({ name: live.metadata?.name ?? '', namespace: settings.namespace, propagationPolicy: 'Orphan' });
+        const name = live.metadata?.name ?? '';
+        await apps.deleteNamespacedStatefulSet({ name, namespace: settings.namespace, propagationPolicy: 'Orphan' });
+        // Gone only once the garbage collector has orphaned its pods: applied before, it would be an update the API server refuses.
+        const gone = await watchUntil(kc, [statefulSetNamed(kc, settings.namespace, name)], ([sets]) => (sets?.length === 0 ? true : undefined), ORPHANED_WITHIN_MS, Context.current().cancellationSignal);
+        if (gone === undefined) {
+          throw new Error(`StatefulSet ${settings.namespace}/${name} still exists ${ORPHANED_WITHIN_MS / 1000}s after its deletion with orphaned pods: is kube-controller-manager's garbage collector running?`);
+        }
         done.push(`StatefulSet/${live.metadata?.name}: deleted with its pods orphaned, to be re-created with claims of ${verdict.to}`);
       }
       return done;
