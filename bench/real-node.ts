@@ -1,20 +1,25 @@
 /**
  * `npm run bench:real-node`: what the test ground's real node costs on this
- * machine. Starts a test ground (the cache warm) and times it; installs the
- * seed's request onto the real node, with the worker on the node's network,
- * and times it to Success and on to the first sample a business cluster's
- * Prometheus writes reaching tke-monitor; then prints the resident memory of
- * every process of the test ground, grouped by what it is. Last, the floor:
- * the same objects in a namespace of their own with `kubectl apply
- * --server-side` and `rollout status`, then one sample written to Receive and
- * read back through Query; and the install's time over the floor's.
+ * machine. Starts a test ground (the cache warm) and times it. Then, after
+ * one untimed floor that warms the node (the first pods of an image start
+ * slower), N rounds of: the floor (the seed's objects in a namespace of their
+ * own with `kubectl apply --server-side` and `rollout status`, then one
+ * sample written to Receive and read back through Query), and the install of
+ * the seed's request (with the worker on the node's network) to Succeeded,
+ * its data path verified. Each namespace is deleted before the next is timed,
+ * so each runs on a node with nothing else of theirs. Prints each round, the
+ * install's steps, and the ratio of the medians. Last, on the last install: a
+ * business cluster's Prometheus until its first sample reaches tke-monitor,
+ * and the resident memory of every process of the test ground, grouped by
+ * what it is.
  *
- * Usage: npm run bench:real-node
+ * Usage: npm run bench:real-node [-- --rounds N]
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { connectClient, installInputOf, startInstall } from '../src/client/installs';
+import { isNotFound } from '../src/kube/patch';
 import { validateInstallRequest } from '../src/request/validate';
 import { codecKeysOf } from '../src/testground/coordinates';
 import { businessRemoteWriteUrl, waitForSamplesAtTkeMonitor } from '../src/testground/data-path';
@@ -25,8 +30,9 @@ import { startBusinessPrometheus } from '../src/testground/node/business-cluster
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { installThanos } from '../src/workflows';
-import { TKE_NAMESPACE } from '../src/request/defaults';
+import { Command } from 'commander';
 import { kubectlFloor, remoteWriteReadBack } from './kubectl-floor';
+import { median, runBench, spread } from './support';
 
 /** What each process is, by its command name (the kernel keeps 15 characters). */
 const GROUPS: [string, RegExp][] = [
@@ -83,7 +89,13 @@ function memoryTable(pids: string[]): string {
   return [...rows, `${mib(all)} MiB  in all`].join('\n');
 }
 
-async function main(): Promise<void> {
+/** NodePorts of the floor's and the installs' Receive: each namespace is deleted before the next takes them. */
+const FLOOR_NODE_PORTS = { receiveGrpc: 31901, receiveHttp: 31902, receiveRemoteWrite: 31903 };
+const INSTALL_NODE_PORTS = { receiveGrpc: 31801, receiveHttp: 31802, receiveRemoteWrite: 31803 };
+
+async function main(options: { rounds: string }): Promise<void> {
+  const rounds = Number(options.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, got '${options.rounds}'`);
   const t0 = Date.now();
   const seconds = (from: number) => ((Date.now() - from) / 1000).toFixed(1);
   const ground = await startTestGround();
@@ -91,44 +103,90 @@ async function main(): Promise<void> {
   console.log(`test ground started (real node Ready, images imported, CoreDNS Ready): ${seconds(t0)} s`);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(c.kubernetes.kubeconfig);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  /** Deletes a namespace and waits until it is gone (its pods stopped, its volumes released). */
+  const deleteNamespace = async (name: string) => {
+    await core.deleteNamespace({ name });
+    for (;;) {
+      try {
+        await core.readNamespace({ name });
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
   const worker = startGroundWorker(c, 'bench-real-node');
   const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   let prometheus: Awaited<ReturnType<typeof startBusinessPrometheus>> | undefined;
   try {
-    await installTkeFixture(kc);
     const validated = validateInstallRequest(seedRequestOn(c, 'real'));
     if (!validated.ok) throw new Error(JSON.stringify(validated.errors));
-    const t1 = Date.now();
-    const started = await startInstall(client, installInputOf('bench', validated.settings), 'bench-real-node');
-    const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
-    const installMs = Date.now() - t1;
-    console.log(`install of the seed onto the real node: ${result.phase} in ${seconds(t1)} s; its steps (workflow time):`);
-    for (const step of result.progress.steps) {
-      console.log(`  ${step.id}: ${((step.finishedAt ?? 0) - (step.startedAt ?? 0)).toFixed(0)} ms${step.result ? ` (${step.result.slice(0, 160)})` : ''}`);
+    /** A namespace whose pods run on the real node, with TKE's stand-ins in it. */
+    const namespaceFor = async (name: string) => {
+      const namespace = `${name}-${Date.now().toString(36)}`;
+      await core.createNamespace({ body: { metadata: { name: namespace, annotations: onRealNode } } });
+      await installTkeFixture(kc, namespace);
+      return namespace;
+    };
+    const floorIn = async (name: string) => {
+      const namespace = await namespaceFor(name);
+      const applied = await kubectlFloor(c, { ...validated.settings, namespace, nodePorts: FLOOR_NODE_PORTS }, c.runDir);
+      const readBack = await remoteWriteReadBack(kc, namespace);
+      await deleteNamespace(namespace);
+      return { ms: applied.ms + readBack, applied: applied.ms, readBack };
+    };
+    const installIn = async (round: number) => {
+      const namespace = await namespaceFor(`install-${round}`);
+      const start = Date.now();
+      const started = await startInstall(client, installInputOf(`bench-${round}`, { ...validated.settings, namespace, nodePorts: INSTALL_NODE_PORTS }), 'bench-real-node');
+      const result = await client.workflow.getHandle<typeof installThanos>(started.workflowId).result();
+      if (result.phase !== 'Succeeded') throw new Error(`install ${round} ended ${result.phase}`);
+      return { ms: Date.now() - start, namespace, steps: result.progress.steps };
+    };
+
+    await floorIn('warm-up');
+    const floors: Awaited<ReturnType<typeof floorIn>>[] = [];
+    const installs: Awaited<ReturnType<typeof installIn>>[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const floor = await floorIn(`floor-${round}`);
+      floors.push(floor);
+      const install = await installIn(round);
+      installs.push(install);
+      const slowest = install.steps.map((step) => ({ id: step.id, ms: (step.finishedAt ?? 0) - (step.startedAt ?? 0) })).reduce((a, b) => (b.ms > a.ms ? b : a));
+      console.log(
+        `round ${round}/${rounds}: floor ${(floor.ms / 1000).toFixed(1)} s (kubectl apply --server-side + rollout status ${(floor.applied / 1000).toFixed(1)} s, ` +
+          `one remote write read back through Query ${(floor.readBack / 1000).toFixed(1)} s); install to Succeeded, its data path verified, ${(install.ms / 1000).toFixed(1)} s (slowest step ${slowest.id}, ${slowest.ms} ms)`,
+      );
+      // The last install stays for the business cluster and the memory table.
+      if (round < rounds) await deleteNamespace(install.namespace);
     }
+    console.log('median per install step (workflow time):');
+    for (const { id } of installs[0]?.steps ?? []) {
+      const times = installs.map((install) => install.steps.find((step) => step.id === id)).map((step) => (step?.finishedAt ?? 0) - (step?.startedAt ?? 0));
+      console.log(`  ${id}: ${median(times).toFixed(0)} ms (${times.join(', ')})`);
+    }
+    const last = installs[installs.length - 1] as (typeof installs)[number];
+
     const t2 = Date.now();
     prometheus = await startBusinessPrometheus(c.businessCluster, {
-      remoteWriteUrl: await businessRemoteWriteUrl(kc, TKE_NAMESPACE),
+      remoteWriteUrl: await businessRemoteWriteUrl(kc, last.namespace),
       externalLabels: { cluster: 'bench' },
       dir: join(c.runDir, 'bench-business'),
     });
-    await waitForSamplesAtTkeMonitor(kc, TKE_NAMESPACE, 'up{cluster="bench"}', 120_000);
+    await waitForSamplesAtTkeMonitor(kc, last.namespace, 'up{cluster="bench"}', 120_000);
     console.log(`business cluster's first sample at tke-monitor: ${seconds(t2)} s after its Prometheus started`);
     const pidNamespace = readlinkSync(`/proc/${c.realNode.netnsPid}/ns/pid`);
     const extra = [worker.pid, prometheus.pid].filter((p): p is number => p !== undefined);
     console.log(`\nresident memory with Thanos running and data flowing:\n${memoryTable(groundProcesses(pidNamespace, c.realNode.cgroupRoot, c.processes.map((p) => p.pid), extra))}`);
 
-    // The floor: the same objects in a namespace of their own, kubectl only, then one sample read back.
-    const floorNamespace = `floor-${Date.now().toString(36)}`;
-    await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: floorNamespace, annotations: onRealNode } } });
-    await installTkeFixture(kc, floorNamespace);
-    const floorSettings = { ...validated.settings, namespace: floorNamespace, nodePorts: { receiveGrpc: 31901, receiveHttp: 31902, receiveRemoteWrite: 31903 } };
-    const applied = await kubectlFloor(c, floorSettings, c.runDir);
-    const readBack = await remoteWriteReadBack(kc, floorNamespace);
-    const floorMs = applied.ms + readBack;
+    const floorMs = median(floors.map((f) => f.ms));
+    const installMs = median(installs.map((i) => i.ms));
     console.log([
-      `\nfloor: kubectl apply --server-side + rollout status ${(applied.ms / 1000).toFixed(1)} s, then one remote write read back through Query ${(readBack / 1000).toFixed(1)} s: ${(floorMs / 1000).toFixed(1)} s`,
-      `install (started to Succeeded, its data path verified) / floor ratio: ${(installMs / floorMs).toFixed(2)}`,
+      `\nfloor: ${spread(floors.map((f) => f.ms))}`,
+      `install: ${spread(installs.map((i) => i.ms))}`,
+      `install (started to Succeeded, its data path verified) / floor ratio: ${(installMs / floorMs).toFixed(2)} (medians of ${rounds} rounds)`,
     ].join('\n'));
   } finally {
     await prometheus?.stop();
@@ -140,7 +198,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(
+  new Command('bench-real-node')
+    .option('--rounds <n>', 'floors and installs measured, one after the other', '3')
+    .action(main),
+);

@@ -34,7 +34,7 @@ export function storeObjects(settings: ThanosSettings): KubernetesObject[] {
     ports: [namedPort('grpc', GRPC_PORT), namedPort('http', HTTP_PORT)],
     volumeMounts: [dataMount('store'), objstoreMount],
     // Syncing a large bucket can hold /-/ready down for minutes; tolerate it rather than drop out of the Service (and Query).
-    readiness: { periodSeconds: 10, failureThreshold: 60 },
+    readiness: { periodSeconds: 2, failureThreshold: 300 },
   });
 
   return [

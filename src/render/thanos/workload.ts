@@ -57,13 +57,14 @@ export interface ContainerSpec {
   ports: V1ContainerPort[];
   volumeMounts?: V1VolumeMount[];
   env?: V1EnvVar[];
-  /** How long the component may stay unready without being considered stuck; defaults to 100s. */
+  /** How often readiness is probed, and how long the component may then stay unready without being considered stuck; defaults to every second, 100 s. */
   readiness?: { periodSeconds: number; failureThreshold: number };
 }
 
 export function thanosContainer(component: ThanosComponent, settings: ThanosSettings, spec: ContainerSpec): V1Container {
   const { requests, limits } = settings.resources[component];
-  const readiness = spec.readiness ?? { periodSeconds: 5, failureThreshold: 20 };
+  // Probed every second: a pod counts as ready within a second of saying so, and installs and roll-outs wait on that.
+  const readiness = spec.readiness ?? { periodSeconds: 1, failureThreshold: 100 };
   return {
     name: 'thanos',
     image: settings.image,
