@@ -35,8 +35,8 @@ export function driftActivities(kc: k8s.KubeConfig, workerStopping = new AbortCo
      * follows every kind the installer writes in the namespace (watches: no
      * request while nothing changes). A change to what a plan reads returns
      * null at once if `known` was true (not known any more), else is planned
-     * once changes settle. After `forSeconds` returns the current answer
-     * even if it did not change.
+     * once changes settle. After `forSeconds`, or once the worker stops,
+     * returns the current answer even if it did not change.
      */
     async nextDriftState(settings: ThanosSettings, known: boolean | null, forSeconds: number): Promise<boolean | null> {
       const cancelled = Context.current().cancellationSignal;
@@ -97,9 +97,8 @@ export function driftActivities(kc: k8s.KubeConfig, workerStopping = new AbortCo
           await nextChange(until - Date.now());
           if (failure !== undefined) throw failure;
           if (cancelled.aborted) throw cancelled.reason;
-          // The workflow starts the next watch on a worker that runs.
-          if (workerStopping.aborted) throw new Error('the worker is shutting down');
-          if (!changed) return inSync;
+          // Done for now: the workflow starts the next watch, on a worker that runs.
+          if (workerStopping.aborted || !changed) return inSync;
           if (inSync) return null;
           await new Promise((settled) => setTimeout(settled, SETTLE_MS));
         }

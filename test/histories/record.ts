@@ -15,6 +15,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startDriftWatch, stopDriftWatch, watchSaysInSync } from '../../src/client/drift-watch';
 import { connectClient, installInputOf, startInstall, startReconfigure, startUninstall } from '../../src/client/installs';
 import { validateInstallRequest } from '../../src/request/validate';
 import { readCoordinates, workerConfigOn, type TestGroundCoordinates } from '../../src/testground/coordinates';
@@ -23,7 +24,7 @@ import { binPath } from '../../src/testground/paths';
 import { seedRequestOn, type SeedRequest } from '../../src/testground/seed-request';
 import { installTkeFixture } from '../../src/testground/tke-fixture';
 import { installThanos, reconfigureThanos, uninstallThanos } from '../../src/workflows';
-import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
+import { DRIFT_MEMO, driftWatchWorkflowIdFor, progressQuery, retryUpdate, rollbackUpdate, type DriftState } from '../../src/workflows/contracts';
 import type { Progress } from '../../src/workflows/progress';
 import { createWorker } from '../../src/worker';
 
@@ -85,6 +86,29 @@ async function record(c: TestGroundCoordinates, prefix: string): Promise<void> {
     const okStarted = await startInstall(client, ok.input, taskQueue);
     await client.workflow.getHandle<typeof installThanos>(okStarted.workflowId).result();
     await save(c, prefix, 'install-succeeded', okStarted.workflowId);
+
+    // Its drift watch: in sync, then an edit (Query scaled by hand) is unknown at once, then planned as drift; then ended.
+    const settingsFingerprint = `recorded-${stamp}`;
+    await startDriftWatch(client, { clusterName: ok.input.clusterName, settings: ok.input.settings, settingsFingerprint, inSync: true }, taskQueue);
+    const watch = client.workflow.getHandle(driftWatchWorkflowIdFor(ok.input.clusterName));
+    const watchSays = async (inSync: boolean | null, trusted: boolean) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const described = await watch.describe();
+        const state = described.memo?.[DRIFT_MEMO] as DriftState | undefined;
+        if (state?.inSync === inSync && watchSaysInSync(described, settingsFingerprint) === trusted) return;
+        if (Date.now() > deadline) throw new Error(`the drift watch never said ${inSync}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await watchSays(true, true);
+    await kc.makeApiClient(k8s.AppsV1Api).patchNamespacedDeployment(
+      { name: 'thanos-query', namespace: ok.input.settings.namespace, body: { spec: { replicas: 2 } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await watchSays(false, false);
+    await stopDriftWatch(client, ok.input.clusterName, 'recorded');
+    await save(c, prefix, 'drift-watch', watch.workflowId);
 
     // Reconfigured (two Query replicas, and a Receive retention that restarts its pod); then a refused change, rolled back.
     const reconfigured = inputFor(c, ok.input.clusterName, ok.input.settings.namespace, (r) => {

@@ -203,9 +203,10 @@ describe('query', () => {
     }
   });
 
-  it('keeps every sample a hashring change spread over two receivers, and finds restarted pods within seconds', () => {
+  it('keeps every sample a hashring change spread over two receivers, and finds restarted pods and fresh samples within seconds', () => {
     expect(queryArgs).toContain('--deduplication.func=chain');
-    expect(queryArgs).toContain('--store.sd-dns-interval=5s');
+    expect(queryArgs).toContain('--store.sd-dns-interval=2s');
+    expect(queryArgs).toContain('--endpoint.info-timeout=2s');
     expect(args(haObjects, 'StatefulSet', 'thanos-store')).toContain('--sync-block-duration=30s');
     expect(args(haObjects, 'StatefulSet', 'thanos-receive')).toContain('--receive.hashrings-file-refresh-interval=10s');
   });

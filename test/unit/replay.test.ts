@@ -21,8 +21,8 @@ try {
 
 const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
 
-test('the recorded histories cover success, waiting for the operator, retry, rollback, cancellation, uninstall and reconfiguration', () => {
-  for (const scenario of ['install-succeeded', 'install-waiting-after-bucket-failure', 'install-retried', 'install-rolled-back', 'install-cancelled', 'uninstall', 'reconfigure-succeeded', 'reconfigure-rolled-back']) {
+test('the recorded histories cover success, waiting for the operator, retry, rollback, cancellation, uninstall, reconfiguration and a drift watch', () => {
+  for (const scenario of ['install-succeeded', 'install-waiting-after-bucket-failure', 'install-retried', 'install-rolled-back', 'install-cancelled', 'uninstall', 'reconfigure-succeeded', 'reconfigure-rolled-back', 'drift-watch']) {
     expect(files.filter((f) => f.endsWith(`-${scenario}.json`)).length).toBeGreaterThan(0);
   }
 });
