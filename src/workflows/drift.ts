@@ -7,10 +7,10 @@ import { DRIFT_MEMO, type DriftState, type DriftWatchInput } from './contracts';
  * though nothing changed: it keeps activities (and their retries after a
  * worker restart) bounded.
  */
-export const DRIFT_WATCH_SECONDS = 30 * 60;
+const DRIFT_WATCH_SECONDS = 30 * 60;
 /** A short heartbeat timeout: the API trusts the memo only while an activity is running, so a dead worker must show soon. */
 const DRIFT_HEARTBEAT_TIMEOUT = '10 seconds';
-/** After a failed watch (the cluster unreachable, the worker stopped), the next one starts after this. */
+/** After a failed watch (the cluster unreachable, a plan refused), the next one starts after this. */
 const AFTER_FAILURE = '10 seconds';
 /** Changes of state one run records before it continues as new, keeping its history short. */
 const STATES_PER_RUN = 100;
