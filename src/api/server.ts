@@ -57,14 +57,18 @@ export interface ApiOptions {
   logLevel?: string;
   /** More metrics for /metrics, made where the API is put together (its Temporal calls). */
   metrics?: Metric[];
+  /** How old a workflow's description may be when a request is answered from it, counted from when it was asked (default 50 ms). */
+  descriptionMaxAgeMs?: number;
 }
 
 const UNAUTHENTICATED = new Set(['/healthz', '/readyz']);
 /** How long the API waits for a worker to answer a progress query. */
 const QUERY_DEADLINE_MS = 3000;
 const FINGERPRINT_MEMO = 'requestFingerprint';
-/** How much text of accepted request bodies the API keeps, with what their validation made of them. */
-const ACCEPTED_BODIES_BYTES = 4 * 1024 * 1024;
+/** How much text of install request bodies the API keeps, with what validation made of each. */
+const KNOWN_BODIES_BYTES = 4 * 1024 * 1024;
+/** Workflows whose recent description the API keeps at most. */
+const DESCRIPTIONS_KEPT = 1024;
 /** Closed runs whose results the API keeps (a few KiB each). */
 const CLOSED_RUNS_KEPT = 512;
 /** The workflows that leave Thanos installed when they succeed; retry and rollback act on them. */
@@ -100,6 +104,13 @@ interface AcceptedRequest {
   settingsPrint: string;
 }
 
+/**
+ * An install request's body as its route sees it: validated already. A client
+ * sending the same body again (retrying, making sure, or repeating a mistake)
+ * costs neither a parse nor a validation.
+ */
+type BodyVerdict = { ok: true; accepted: AcceptedRequest } | { ok: false; errors: FieldError[] };
+
 function failed(reply: FastifyReply, code: number, message: string, errors?: FieldError[]) {
   return reply.code(code).send({ status: 'Failed', message, ...(errors && { errors }) });
 }
@@ -119,17 +130,27 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // JSON only: tke-installer's API takes nothing else.
   app.removeContentTypeParser('text/plain');
-  // The JSON parser as Fastify's own, keeping each body's text: a client that
-  // sends the same request again (retrying, or making sure) is not validated again.
-  const rawBodies = new WeakMap<FastifyRequest, string>();
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  const knownBodies = new LRUCache<string, BodyVerdict>({ maxSize: KNOWN_BODIES_BYTES, sizeCalculation: (_verdict, body) => body.length });
+  /** What validation makes of an install request. */
+  const verdictOn = (raw: unknown): BodyVerdict => {
+    const validated = validateInstallRequest(raw);
+    if (!validated.ok) return { ok: false, errors: validated.errors };
+    const settings = { ...validated.settings, namespace };
+    return { ok: true, accepted: { request: validated.request, settings, print: fingerprint(validated.request), settingsPrint: fingerprint(settings) } };
+  };
+  /** An install request's text, parsed and validated only the first time it is sent. */
+  const parseInstallRequest = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, verdict?: BodyVerdict) => void) => {
     const text = body.toString();
-    rawBodies.set(request, text);
-    parseJson(request, text, done);
-  });
-  const acceptedBodies = new LRUCache<string, AcceptedRequest>({ maxSize: ACCEPTED_BODIES_BYTES, sizeCalculation: (_value, body) => body.length });
+    const known = knownBodies.get(text);
+    if (known !== undefined) return done(null, known);
+    parseJson(request, text, (err: Error | null, raw?: unknown) => {
+      if (err) return done(err);
+      const verdict = verdictOn(raw);
+      knownBodies.set(text, verdict);
+      done(null, verdict);
+    });
+  };
   const installedFingerprints = new WeakMap<ThanosSettings, string>();
   /** A closed run's settings are kept (closedRunResult): their fingerprint is made once. */
   const installedFingerprint = (installed: ThanosSettings): string => {
@@ -196,17 +217,38 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     `this installer serves no cluster named '${name}' (it serves ${clusters.names().join(', ')}): ` +
     'add it to THANOS_INSTALLER_CLUSTERS with the task queue of a worker that holds its kubeconfig';
 
-  // Requests about one workflow at the same time share one describe.
-  const describesInFlight = new InFlight<WorkflowExecutionDescription | undefined>();
-  const describeWorkflow = (workflowId: string): Promise<WorkflowExecutionDescription | undefined> =>
-    describesInFlight.share(workflowId, async () => {
-      try {
-        return await client.workflow.getHandle(workflowId).describe();
-      } catch (err) {
+  /**
+   * Workflows as Temporal described them a moment ago: requests answer from
+   * a description begun at most descriptionMaxAgeMs before they came, in
+   * flight or done, so that many requests cost one describe (about 1 ms of
+   * this process's CPU each). The API's own changes forget them all, so
+   * that it reads its own writes at once.
+   */
+  const recentDescriptions = new LRUCache<string, Promise<WorkflowExecutionDescription | undefined>>({ max: DESCRIPTIONS_KEPT, ttl: options.descriptionMaxAgeMs ?? 50 });
+  const describeWorkflow = (workflowId: string): Promise<WorkflowExecutionDescription | undefined> => {
+    let description = recentDescriptions.get(workflowId);
+    if (description === undefined) {
+      description = client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
-      }
-    });
+      });
+      const asked = description;
+      // A failure to ask is not kept.
+      asked.catch(() => {
+        if (recentDescriptions.peek(workflowId) === asked) recentDescriptions.delete(workflowId);
+      });
+      recentDescriptions.set(workflowId, asked);
+    }
+    return description;
+  };
+  /** A change this API makes to workflows; whatever its outcome, what was described before it is forgotten. */
+  const changing = async <T>(change: Promise<T>): Promise<T> => {
+    try {
+      return await change;
+    } finally {
+      recentDescriptions.clear();
+    }
+  };
   /**
    * What a closed run returned (or the error it ended with): a closed run
    * never changes, so it is read from Temporal once and kept.
@@ -235,7 +277,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   };
   /** Ends a cluster's drift watch; one left running only costs its worker re-plans, so a failure is logged, not answered. */
   const stopWatching = (clusterName: string, reason: string, log: FastifyBaseLogger) =>
-    stopDriftWatch(client, clusterName, reason).catch((err: unknown) => log.warn({ err }, `stopping the drift watch of cluster ${clusterName} failed`));
+    changing(stopDriftWatch(client, clusterName, reason)).catch((err: unknown) => log.warn({ err }, `stopping the drift watch of cluster ${clusterName} failed`));
   /** The cluster's latest install, reconfiguration or uninstall. */
   const describe = (clusterName: string) => describeWorkflow(workflowIdFor(clusterName));
   const links = (workflowId: string, runId: string) => ({
@@ -258,109 +300,109 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.post<{ Querystring: { dryRun?: 'All' } }>(
-    '/api/cluster',
-    {
-      schema: {
-        summary: 'Install Thanos as tke-installer\'s POST /api/cluster does; with ?dryRun=All, answer what the install would change, changing nothing',
-        querystring: { type: 'object', properties: { dryRun: { type: 'string', enum: ['All'] } }, additionalProperties: false },
-        body: InstallRequestSchema,
-        response: { 202: { type: 'object', additionalProperties: true }, 200: { type: 'object', additionalProperties: true } },
+  // The install request's route has a parser of its own, which validates (a Fastify scope keeps it to this route).
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseInstallRequest);
+    scope.post<{ Querystring: { dryRun?: 'All' }; Body: BodyVerdict | undefined }>(
+      '/api/cluster',
+      {
+        schema: {
+          summary: 'Install Thanos as tke-installer\'s POST /api/cluster does; with ?dryRun=All, answer what the install would change, changing nothing',
+          querystring: { type: 'object', properties: { dryRun: { type: 'string', enum: ['All'] } }, additionalProperties: false },
+          body: InstallRequestSchema,
+          response: { 202: { type: 'object', additionalProperties: true }, 200: { type: 'object', additionalProperties: true } },
+        },
+        // The request is validated by validateInstallRequest (case-insensitive
+        // keys, every error with its path) as it is parsed, the query below; the schema above documents both.
+        validatorCompiler: () => () => true,
       },
-      // The request is validated by validateInstallRequest (case-insensitive
-      // keys, every error with its path), the query below; the schema above documents both.
-      validatorCompiler: () => () => true,
-    },
-    async (request, reply) => {
-      const unknownQuery = Object.entries(request.query).find(([key, value]) => key !== 'dryRun' || value !== 'All');
-      if (unknownQuery) {
-        return failed(reply, 400, `the query string is invalid: ${unknownQuery[0] === 'dryRun' ? `dryRun must be All, got '${String(unknownQuery[1])}'` : `unknown parameter ${unknownQuery[0]}`}`);
-      }
-      const body = rawBodies.get(request);
-      let accepted = body === undefined ? undefined : acceptedBodies.get(body);
-      if (accepted === undefined) {
-        const validated = validateInstallRequest(request.body);
-        if (!validated.ok) return failed(reply, 400, `${validated.errors.length} invalid field(s)`, validated.errors);
-        const settings = { ...validated.settings, namespace };
-        accepted = { request: validated.request, settings, print: fingerprint(validated.request), settingsPrint: fingerprint(settings) };
-        if (body !== undefined) acceptedBodies.set(body, accepted);
-      }
-      const { settings, print, settingsPrint } = accepted;
-      const clusterName = clusterNameOf(accepted.request);
-      if (!isClusterName(clusterName)) {
-        return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: `must be ${CLUSTER_NAME_RULE}, got '${clusterName}'` }]);
-      }
-      const taskQueue = clusters.taskQueueOf(clusterName);
-      if (taskQueue === undefined) {
-        return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: notServed(clusterName) }]);
-      }
-      const planned = (installed: boolean) =>
-        plansInFlight.share(JSON.stringify([clusterName, print, installed]), async () => {
+      async (request, reply) => {
+        const unknownQuery = Object.entries(request.query).find(([key, value]) => key !== 'dryRun' || value !== 'All');
+        if (unknownQuery) {
+          return failed(reply, 400, `the query string is invalid: ${unknownQuery[0] === 'dryRun' ? `dryRun must be All, got '${String(unknownQuery[1])}'` : `unknown parameter ${unknownQuery[0]}`}`);
+        }
+        // Fastify parses no body that is absent.
+        const verdict = request.body ?? verdictOn(undefined);
+        if (!verdict.ok) return failed(reply, 400, `${verdict.errors.length} invalid field(s)`, verdict.errors);
+        const { accepted } = verdict;
+        const { settings, print, settingsPrint } = accepted;
+        const clusterName = clusterNameOf(accepted.request);
+        if (!isClusterName(clusterName)) {
+          return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: `must be ${CLUSTER_NAME_RULE}, got '${clusterName}'` }]);
+        }
+        const taskQueue = clusters.taskQueueOf(clusterName);
+        if (taskQueue === undefined) {
+          return failed(reply, 400, '1 invalid field(s)', [{ path: 'cluster.metadata.name', message: notServed(clusterName) }]);
+        }
+        const planned = (installed: boolean) =>
+          plansInFlight.share(JSON.stringify([clusterName, print, installed]), async () => {
+            try {
+              return await planInstall(client, { clusterName, settings, installed }, taskQueue);
+            } catch (err) {
+              const cause = err instanceof WorkflowFailedError ? (err.cause?.cause ?? err.cause) : err;
+              return `planning the change of cluster ${clusterName} failed: ${(cause as Error).message}`;
+            }
+          });
+        for (;;) {
+          // The drift watch is asked at once too: waiting for one answer after the other would add up.
+          const [existing, driftWatch] = await Promise.all([describe(clusterName), describeWorkflow(driftWatchWorkflowIdFor(clusterName))]);
+          const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
+          const running = existing?.status.name === 'RUNNING';
+          const installed = existing === undefined || running ? undefined : await installedSettings(existing);
+          if (request.query.dryRun === 'All') {
+            // While a run goes on, plan as for the cluster it is changing.
+            const plan = await planned(installed !== undefined || (running && existing.type === 'reconfigureThanos'));
+            if (typeof plan === 'string') return failed(reply, 502, plan);
+            return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
+          }
+          if (running) {
+            if (!sameRequest || !INSTALL_TYPES.has(existing.type)) {
+              return failed(reply, 409, `a different ${nounOf(existing.type)} is running for cluster ${clusterName}`);
+            }
+            return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
+          }
           try {
-            return await planInstall(client, { clusterName, settings, installed }, taskQueue);
+            // Nothing installed (no run, or its last run left nothing): install.
+            if (installed === undefined || existing === undefined) {
+              const started = await changing(startInstall(client, installInputOf(clusterName, settings), taskQueue, { [FINGERPRINT_MEMO]: print }));
+              installsStarted.inc();
+              return reply.code(202).send({ clusterName, status: 'Doing', ...links(started.workflowId, started.runId) });
+            }
+            // An installed cluster: what it runs already (the request of a run that was rolled back is not that)?
+            const runsAlready = installedFingerprint(installed) === settingsPrint;
+            const finished = () => reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
+            // Its drift watch knows whether it still matches, without a plan.
+            if (runsAlready && watchSaysInSync(driftWatch, settingsPrint)) return finished();
+            // Else compare the cluster with what the request asks for.
+            const plan = await planned(true);
+            if (typeof plan === 'string') return failed(reply, 502, plan);
+            if (plan.refused) {
+              return failed(reply, 422, 'the change cannot be made in place; nothing was changed', planRefusals(plan));
+            }
+            if (!plan.changes && runsAlready) {
+              // A watch of these settings that is only unsure goes on; none, or one of other settings, is (re)placed.
+              if (watchFollows(driftWatch, settingsPrint)) return finished();
+              await watchesStarted
+                .share(JSON.stringify([clusterName, settingsPrint]), () =>
+                  changing(startDriftWatch(client, { clusterName, settings, settingsFingerprint: settingsPrint, inSync: true }, taskQueue)),
+                )
+                // Without a watch the next request plans again: worth a log line, not a failed answer.
+                .catch((err: unknown) => request.log.warn({ err }, `starting the drift watch of cluster ${clusterName} failed`));
+              return finished();
+            }
+            const started = await changing(startReconfigure(client, { ...installInputOf(clusterName, settings), from: installed }, taskQueue, { [FINGERPRINT_MEMO]: print }));
+            // A repair ends with the settings the watch knows; a change does not.
+            if (!runsAlready) await stopWatching(clusterName, 'the cluster is being reconfigured with other settings', request.log);
+            return reply.code(202).send({ clusterName, status: 'Doing', reconfigure: runsAlready ? 'repair' : 'change', ...links(started.workflowId, started.runId) });
           } catch (err) {
-            const cause = err instanceof WorkflowFailedError ? (err.cause?.cause ?? err.cause) : err;
-            return `planning the change of cluster ${clusterName} failed: ${(cause as Error).message}`;
+            // Another request started it first: answer as for that one.
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           }
-        });
-      for (;;) {
-        // The drift watch is asked at once too: waiting for one answer after the other would add up.
-        const [existing, driftWatch] = await Promise.all([describe(clusterName), describeWorkflow(driftWatchWorkflowIdFor(clusterName))]);
-        const sameRequest = existing?.memo?.[FINGERPRINT_MEMO] === print;
-        const running = existing?.status.name === 'RUNNING';
-        const installed = existing === undefined || running ? undefined : await installedSettings(existing);
-        if (request.query.dryRun === 'All') {
-          // While a run goes on, plan as for the cluster it is changing.
-          const plan = await planned(installed !== undefined || (running && existing.type === 'reconfigureThanos'));
-          if (typeof plan === 'string') return failed(reply, 502, plan);
-          return reply.code(200).send({ clusterName, dryRun: 'All', ...plan });
         }
-        if (running) {
-          if (!sameRequest || !INSTALL_TYPES.has(existing.type)) {
-            return failed(reply, 409, `a different ${nounOf(existing.type)} is running for cluster ${clusterName}`);
-          }
-          return reply.code(200).send({ clusterName, status: 'Doing', ...links(existing.workflowId, existing.runId) });
-        }
-        try {
-          // Nothing installed (no run, or its last run left nothing): install.
-          if (installed === undefined || existing === undefined) {
-            const started = await startInstall(client, installInputOf(clusterName, settings), taskQueue, { [FINGERPRINT_MEMO]: print });
-            installsStarted.inc();
-            return reply.code(202).send({ clusterName, status: 'Doing', ...links(started.workflowId, started.runId) });
-          }
-          // An installed cluster: what it runs already (the request of a run that was rolled back is not that)?
-          const runsAlready = installedFingerprint(installed) === settingsPrint;
-          const finished = () => reply.code(200).send({ clusterName, status: 'Finished', ...links(existing.workflowId, existing.runId) });
-          // Its drift watch knows whether it still matches, without a plan.
-          if (runsAlready && watchSaysInSync(driftWatch, settingsPrint)) return finished();
-          // Else compare the cluster with what the request asks for.
-          const plan = await planned(true);
-          if (typeof plan === 'string') return failed(reply, 502, plan);
-          if (plan.refused) {
-            return failed(reply, 422, 'the change cannot be made in place; nothing was changed', planRefusals(plan));
-          }
-          if (!plan.changes && runsAlready) {
-            // A watch of these settings that is only unsure goes on; none, or one of other settings, is (re)placed.
-            if (watchFollows(driftWatch, settingsPrint)) return finished();
-            await watchesStarted
-              .share(JSON.stringify([clusterName, settingsPrint]), () =>
-                startDriftWatch(client, { clusterName, settings, settingsFingerprint: settingsPrint, inSync: true }, taskQueue),
-              )
-              // Without a watch the next request plans again: worth a log line, not a failed answer.
-              .catch((err: unknown) => request.log.warn({ err }, `starting the drift watch of cluster ${clusterName} failed`));
-            return finished();
-          }
-          const started = await startReconfigure(client, { ...installInputOf(clusterName, settings), from: installed }, taskQueue, { [FINGERPRINT_MEMO]: print });
-          // A repair ends with the settings the watch knows; a change does not.
-          if (!runsAlready) await stopWatching(clusterName, 'the cluster is being reconfigured with other settings', request.log);
-          return reply.code(202).send({ clusterName, status: 'Doing', reconfigure: runsAlready ? 'repair' : 'change', ...links(started.workflowId, started.runId) });
-        } catch (err) {
-          // Another request started it first: answer as for that one.
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
-      }
-    },
-  );
+      },
+    );
+  });
 
   type ClusterParams = { Params: { name: string } };
   const params = { type: 'object', properties: { name: { type: 'string', pattern: CLUSTER_NAME.source, maxLength: 63 } }, required: ['name'] };
@@ -415,7 +457,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!result?.settings) {
       return failed(reply, 409, `the install of cluster ${name} finished before the installer recorded its settings: send the same install request again, then verify`);
     }
-    const started = await startVerify(client, { clusterName: name, settings: result.settings }, taskQueue);
+    const started = await changing(startVerify(client, { clusterName: name, settings: result.settings }, taskQueue));
     return reply.code(202).send({ clusterName: name, status: 'Doing', ...links(started.workflowId, started.runId) });
   });
 
@@ -462,11 +504,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post<ClusterParams & { Body: { thanos?: unknown } | undefined }>('/api/cluster/:name/retry', { schema: { params, summary: 'Resume a failed install, optionally with corrected config.monitor.thanos' } }, async (request, reply) =>
     act(request.params.name, reply, 'retry', async (h, existing) => {
       const retry = await retryRequestFor(existing, request.body?.thanos);
-      return Array.isArray(retry) ? retry : h.executeUpdate(retryUpdate, { args: [retry] });
+      return Array.isArray(retry) ? retry : changing(h.executeUpdate(retryUpdate, { args: [retry] }));
     }),
   );
   app.post<ClusterParams & { Body: { deleteVolumeClaims?: boolean } | undefined }>('/api/cluster/:name/rollback', { schema: { params, summary: 'Roll back a failed install' } }, async (request, reply) =>
-    act(request.params.name, reply, 'rollback', (h) => h.executeUpdate(rollbackUpdate, { args: [{ deleteVolumeClaims: request.body?.deleteVolumeClaims === true }] })),
+    act(request.params.name, reply, 'rollback', (h) => changing(h.executeUpdate(rollbackUpdate, { args: [{ deleteVolumeClaims: request.body?.deleteVolumeClaims === true }] }))),
   );
   app.delete<ClusterParams & { Querystring: { deleteVolumeClaims?: string } }>('/api/cluster/:name/thanos', { schema: { params, summary: 'Uninstall Thanos from the cluster' } }, async (request, reply) => {
     const taskQueue = clusters.taskQueueOf(request.params.name);
@@ -474,7 +516,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const existing = await describe(request.params.name);
     if (existing?.status.name === 'RUNNING') return failed(reply, 409, `${aRunOf(existing.type)} is running for cluster ${request.params.name}`);
     try {
-      const started = await startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue);
+      const started = await changing(startUninstall(client, { clusterName: request.params.name, namespace, deleteVolumeClaims: request.query.deleteVolumeClaims === 'true' }, taskQueue));
       await stopWatching(request.params.name, 'Thanos is being uninstalled', request.log);
       return reply.code(202).send({ clusterName: request.params.name, status: 'Doing', ...links(started.workflowId, started.runId) });
     } catch (err) {

@@ -231,6 +231,38 @@ describe('a running install whose worker is down', () => {
       await server.app.close();
     }
   });
+
+  test('the API reads its own changes at once, however long it keeps descriptions', async () => {
+    const taskQueue = `no-worker-${Date.now().toString(36)}`;
+    const server = await startApi(coordinates, { client: env.client, taskQueue }, await tkeNamespace(kc, 'api-own'), { descriptionMaxAgeMs: 60_000 });
+    try {
+      const cluster = `own-${Date.now().toString(36)}`;
+      expect((await server.api.progress(cluster)).httpStatus).toBe(404);
+      expect((await server.api.install(requestFor(cluster, 32124))).httpStatus).toBe(202);
+      // Described as not installed a moment ago, now running (and no worker answers).
+      expect((await server.api.progress(cluster)).httpStatus).toBe(503);
+      await env.client.workflow.getHandle(`thanos-installer-${cluster}`).terminate('test: no worker will ever run it');
+    } finally {
+      await server.app.close();
+    }
+  });
+
+  test('a change made elsewhere is seen within 50 ms', async () => {
+    const taskQueue = `no-worker-${Date.now().toString(36)}`;
+    const server = await startApi(coordinates, { client: env.client, taskQueue }, await tkeNamespace(kc, 'api-elsewhere'));
+    try {
+      const cluster = `elsewhere-${Date.now().toString(36)}`;
+      expect((await server.api.install(requestFor(cluster, 32124))).httpStatus).toBe(202);
+      expect((await server.api.progress(cluster)).httpStatus).toBe(503);
+      await env.client.workflow.getHandle(`thanos-installer-${cluster}`).terminate('test: ended elsewhere');
+      await new Promise((r) => setTimeout(r, 60));
+      const ended = await server.api.progress(cluster);
+      expect(ended.httpStatus).toBe(200);
+      expect(ended.body).toMatchObject({ status: 'Failed', data: expect.stringContaining('ended TERMINATED') });
+    } finally {
+      await server.app.close();
+    }
+  });
 });
 
 describe('bad requests', () => {
