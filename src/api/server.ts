@@ -407,6 +407,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   type ClusterParams = { Params: { name: string } };
   const params = { type: 'object', properties: { name: { type: 'string', pattern: CLUSTER_NAME.source, maxLength: 63 } }, required: ['name'] };
 
+  /** A closed run's progress answer never changes: it is made once, kept as long as its run's result. */
+  const closedProgressAnswers = new WeakMap<Progress, string>();
   /**
    * A workflow's progress as tke-installer reports it: `{status, data}` and
    * the details. A finished run answers from its result, without a worker; a
@@ -416,10 +418,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const progressAnswer = async (existing: WorkflowExecutionDescription, reply: FastifyReply) => {
     const handle = client.workflow.getHandle<typeof installThanos>(existing.workflowId, existing.runId);
     const where = links(existing.workflowId, existing.runId);
-    let progress: Progress;
+    const answerOf = (progress: Progress) => ({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...where });
     if (existing.status.name === 'RUNNING') {
       try {
-        progress = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
+        return reply.send(answerOf(await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery))));
       } catch (err) {
         return reply.code(503).send({
           status: 'Unknown',
@@ -427,14 +429,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           ...where,
         });
       }
-    } else {
-      try {
-        progress = (await closedRunResult(existing)).progress;
-      } catch (err) {
-        return reply.send({ status: 'Failed', data: `the workflow ended ${existing.status.name}: ${(err as Error).message}`, ...where });
-      }
     }
-    return reply.send({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...where });
+    let progress: Progress;
+    try {
+      progress = (await closedRunResult(existing)).progress;
+    } catch (err) {
+      return reply.send({ status: 'Failed', data: `the workflow ended ${existing.status.name}: ${(err as Error).message}`, ...where });
+    }
+    let answer = closedProgressAnswers.get(progress);
+    if (answer === undefined) {
+      answer = JSON.stringify(answerOf(progress));
+      closedProgressAnswers.set(progress, answer);
+    }
+    return reply.type('application/json; charset=utf-8').send(answer);
   };
 
   app.get<ClusterParams>('/api/cluster/:name/progress', { schema: { params, summary: 'Progress of the cluster\'s install, as tke-installer reports it' } }, async (request, reply) => {
