@@ -13,7 +13,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import * as k8s from '@kubernetes/client-node';
@@ -29,13 +28,7 @@ import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker } from '../src/workflows';
 import { DRIFT_MEMO, driftWatchWorkflowIdFor, type DriftState } from '../src/workflows/contracts';
 import { watchSaysInSync } from '../src/client/drift-watch';
-import { runBench } from './support';
-
-/** CPU milliseconds a process has used so far. */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ 100
-}
+import { positiveInteger, positiveIntegers, processCpu, runBench } from './support';
 
 interface Kind {
   name: string;
@@ -116,9 +109,8 @@ function callsPerAnswer(before: Map<string, number>, after: Map<string, number>,
 /** Requests of each kind sent before timing, so that what runs is compiled and cached as in a running API. */
 const WARM_UP = 200;
 
-async function main(options: { requests: string; concurrency: string }): Promise<void> {
-  const total = Number(options.requests);
-  const concurrencies = options.concurrency.split(',').map(Number);
+async function main(options: { requests: number; concurrency: number[] }): Promise<void> {
+  const { requests: total, concurrency: concurrencies } = options;
   const external = process.env.THANOS_TESTGROUND_COORDINATES;
   const ground = external ? undefined : await startTestGround();
   const c = ground?.coordinates ?? readCoordinates(external);
@@ -173,12 +165,12 @@ async function main(options: { requests: string; concurrency: string }): Promise
       for (const kind of kinds) {
         await load(url, token, kind, concurrency, WARM_UP);
         const before = await temporalCalls(url, token);
-        const apiCpu = cpuMsOf(apiProcess.pid as number);
+        const apiCpu = processCpu(apiProcess.pid as number).seconds;
         const clientCpu = process.cpuUsage();
         const result = await load(url, token, kind, concurrency, total);
         const calls = callsPerAnswer(before, await temporalCalls(url, token), total);
         const clientMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(clientCpu));
-        const cpu = `CPU per answer: API ${((cpuMsOf(apiProcess.pid as number) - apiCpu) / total).toFixed(2)} ms, clients ${(clientMs / total).toFixed(2)} ms`;
+        const cpu = `CPU per answer: API ${(((processCpu(apiProcess.pid as number).seconds - apiCpu) * 1000) / total).toFixed(2)} ms, clients ${(clientMs / total).toFixed(2)} ms`;
         lines.push(`  ${kind.name}: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${(concurrency / (result.latency.mean / 1000)).toFixed(0)} req/s; ${calls}; ${cpu}`);
       }
     }
@@ -198,7 +190,7 @@ async function main(options: { requests: string; concurrency: string }): Promise
 
 runBench(
   new Command('bench-api')
-    .option('--requests <n>', 'requests of each kind (the first of each client\'s connection included)', '20000')
-    .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', '16,64')
+    .option('--requests <n>', 'requests of each kind (the first of each client\'s connection included)', positiveInteger, 20000)
+    .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', positiveIntegers, [16, 64])
     .action(main),
 );

@@ -22,7 +22,7 @@ import { createWorker } from '../src/worker';
 import { CountingKubeConfig } from '../test/support/counting-kube-config';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { kubectlFloor } from './kubectl-floor';
-import { median, residentMiB, runBench, seedInput, spread, untilInstalled } from './support';
+import { median, positiveInteger, residentMiB, runBench, seedInput, spread, untilInstalled } from './support';
 
 /**
  * One install with a worker in this process whose KubeConfig counts every
@@ -53,8 +53,7 @@ function describeRequests(requests: string[]): string {
   return `${requests.length} (${[...byVerb].sort((a, b) => b[1] - a[1]).map(([verb, n]) => `${verb} ${n}`).join(', ')})`;
 }
 
-async function main(options: { runs: string }): Promise<void> {
-  const runs = Number(options.runs);
+async function main({ runs }: { runs: number }): Promise<void> {
   const external = process.env.THANOS_TESTGROUND_COORDINATES;
   const ground = external ? undefined : await startTestGround();
   const c = ground?.coordinates ?? readCoordinates(external);
@@ -127,6 +126,6 @@ async function main(options: { runs: string }): Promise<void> {
 
 runBench(
   new Command('bench')
-    .option('--runs <n>', 'installs (and kubectl floors) to run', '7')
+    .option('--runs <n>', 'installs (and kubectl floors) to run', positiveInteger, 7)
     .action(main),
 );

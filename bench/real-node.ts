@@ -32,7 +32,7 @@ import { installTkeFixture } from '../src/testground/tke-fixture';
 import { installThanos } from '../src/workflows';
 import { Command } from 'commander';
 import { kubectlFloor, remoteWriteReadBack } from './kubectl-floor';
-import { median, runBench, spread } from './support';
+import { median, positiveInteger, runBench, spread } from './support';
 
 /** What each process is, by its command name (the kernel keeps 15 characters). */
 const GROUPS: [string, RegExp][] = [
@@ -93,9 +93,7 @@ function memoryTable(pids: string[]): string {
 const FLOOR_NODE_PORTS = { receiveGrpc: 31901, receiveHttp: 31902, receiveRemoteWrite: 31903 };
 const INSTALL_NODE_PORTS = { receiveGrpc: 31801, receiveHttp: 31802, receiveRemoteWrite: 31803 };
 
-async function main(options: { rounds: string }): Promise<void> {
-  const rounds = Number(options.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, got '${options.rounds}'`);
+async function main({ rounds }: { rounds: number }): Promise<void> {
   const t0 = Date.now();
   const seconds = (from: number) => ((Date.now() - from) / 1000).toFixed(1);
   const ground = await startTestGround();
@@ -200,6 +198,6 @@ async function main(options: { rounds: string }): Promise<void> {
 
 runBench(
   new Command('bench-real-node')
-    .option('--rounds <n>', 'floors and installs measured, one after the other', '3')
+    .option('--rounds <n>', 'floors and installs measured, one after the other', positiveInteger, 3)
     .action(main),
 );

@@ -19,7 +19,7 @@ import { startTestGround } from '../src/testground/ground';
 import { projectRoot } from '../src/testground/paths';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker, type installThanos } from '../src/workflows';
-import { cpuSeconds, describeCpu, residentMiB, runBench, seedInput, spread, untilInstalled } from './support';
+import { cpuSeconds, describeCpu, positiveInteger, residentMiB, runBench, seedInput, spread, untilInstalled } from './support';
 
 interface Cluster {
   name: string;
@@ -27,8 +27,7 @@ interface Cluster {
   worker: ChildProcess;
 }
 
-async function main(options: { clusters: string }): Promise<void> {
-  const count = Number(options.clusters);
+async function main({ clusters: count }: { clusters: number }): Promise<void> {
   const external = process.env.THANOS_TESTGROUND_COORDINATES;
   const ground = external ? undefined : await startTestGround();
   const c: TestGroundCoordinates = ground?.coordinates ?? readCoordinates(external);
@@ -102,6 +101,6 @@ async function main(options: { clusters: string }): Promise<void> {
 
 runBench(
   new Command('bench-scale')
-    .option('--clusters <n>', 'clusters to install at once, each with its own worker', '10')
+    .option('--clusters <n>', 'clusters to install at once, each with its own worker', positiveInteger, 10)
     .action(main),
 );

@@ -1,6 +1,6 @@
 /** What the benchmarks share: statistics, the seed's install input, waiting for an install, a process's peak memory. */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { cpus } from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
 import { installInputOf } from '../src/client/installs';
@@ -53,24 +53,29 @@ export function residentMiB(pid: number): { now: number; peak: number } {
   return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
+const USER_HZ = 100; // Linux's unit of CPU time in /proc
+
+/** A process's command (`comm`) and the CPU seconds it has used so far (user and system). */
+export function processCpu(pid: number | string): { comm: string; seconds: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ };
+}
+
 /** CPU seconds each command (`comm`) has used so far, summed over its processes, and the machine's busy and total seconds. */
 export function cpuSeconds(): { byCommand: Map<string, number>; busy: number; total: number } {
-  const tick = 100; // USER_HZ on Linux
   const byCommand = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const used = (Number(fields[11]) + Number(fields[12])) / tick;
-      byCommand.set(comm, (byCommand.get(comm) ?? 0) + used);
+      const { comm, seconds } = processCpu(pid);
+      byCommand.set(comm, (byCommand.get(comm) ?? 0) + seconds);
     } catch {
       // The process ended while being read.
     }
   }
   const machine = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).split(/\s+/).slice(1).map(Number);
-  const total = machine.reduce((a, b) => a + b, 0) / tick;
-  const idle = ((machine[3] ?? 0) + (machine[4] ?? 0)) / tick;
+  const total = machine.reduce((a, b) => a + b, 0) / USER_HZ;
+  const idle = ((machine[3] ?? 0) + (machine[4] ?? 0)) / USER_HZ;
   return { byCommand, busy: total - idle, total };
 }
 
@@ -80,6 +85,16 @@ export function describeCpu(before: ReturnType<typeof cpuSeconds>, after: Return
   const busy = (after.busy - before.busy) / (after.total - before.total);
   return `machine busy ${(busy * 100).toFixed(0)}% of ${cpus().length} cores; ${used.sort((a, b) => b[1] - a[1]).slice(0, top).map(([comm, s]) => `${comm} ${s.toFixed(1)} s`).join(', ')}`;
 }
+
+/** Commander's parser of an option that must be a whole number of at least 1. */
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`a whole number of at least 1 is needed, got '${value}'.`);
+  return n;
+}
+
+/** Commander's parser of a comma-separated list of whole numbers of at least 1. */
+export const positiveIntegers = (value: string): number[] => value.split(',').map(positiveInteger);
 
 /**
  * Runs a bench's command line; the process exits once it is done and its
