@@ -47,8 +47,9 @@ export async function followProgress(
         seen.set(step.id, key);
         if (step.state !== 'running' || step.attempts > 1) print(stepLine(step));
       }
-      const current = steps.find((s) => s.state === 'running' || s.state === 'retrying');
-      bar?.update(steps.filter((s) => s.state === 'succeeded').length, { status: progress.status, step: current?.title ?? progress.phase ?? '' });
+      // Some steps run at the same time (the data-path check while the TKE components restart).
+      const current = steps.filter((s) => s.state === 'running' || s.state === 'retrying').map((s) => s.title);
+      bar?.update(steps.filter((s) => s.state === 'succeeded').length, { status: progress.status, step: current.join(' + ') || progress.phase || '' });
       if (progress.status === 'Success' || progress.status === 'Failed') return progress;
       await new Promise((r) => setTimeout(r, intervalMs));
     }

@@ -17,7 +17,7 @@ import { newSteps, resetForRetry, type Progress } from './progress';
 import { keysLeftLog, removalActions } from './removal';
 import { ProgressTracker, type StepAction } from './runner';
 import { appliedObjects, sharedStepActions } from './shared-steps';
-import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES, type InstallStepId } from './steps';
+import { INSTALL_STEPS, REMOVAL_STEPS, STEP_PATCHES, STEPS_RUN_TOGETHER, type InstallStepId } from './steps';
 
 /** The steps this run of the workflow has: installs started before a step was added keep their list. */
 function installSteps() {
@@ -60,7 +60,7 @@ export async function installThanos(started: InstallInput | InstallInputV1): Pro
     rollbackSteps: [],
     notes: installNotes(settings),
   };
-  const tracker = new ProgressTracker(progress);
+  const tracker = new ProgressTracker(progress, patched(STEP_PATCHES.verifyWhileConsumersRestart) ? STEPS_RUN_TOGETHER : []);
   upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
   /** The corrected settings a retry carries, if any. */
   const correctedSettings = (request: RetryRequest): ThanosSettings | undefined =>

@@ -11,7 +11,7 @@ import { handleOperator } from './operator';
 import { newSteps, resetForRetry, type Progress } from './progress';
 import { ProgressTracker, type StepAction } from './runner';
 import { sharedStepActions } from './shared-steps';
-import { RECONFIGURE_STEPS, ROLL_OUT_ORDER, STEP_PATCHES, type ReconfigureStepId } from './steps';
+import { RECONFIGURE_STEPS, ROLL_OUT_ORDER, STEP_PATCHES, STEPS_RUN_TOGETHER, type ReconfigureStepId } from './steps';
 
 /** What a component's apply changed, for the roll-out's one line: only what moved. */
 const changedObjects = (r: { objects: string[]; changed: number }): string =>
@@ -223,7 +223,7 @@ export async function reconfigureThanos(input: ReconfigureInput): Promise<Instal
     rollbackSteps: [],
     notes: installNotes(settings),
   };
-  const tracker = new ProgressTracker(progress);
+  const tracker = new ProgressTracker(progress, patched(STEP_PATCHES.verifyWhileConsumersRestart) ? STEPS_RUN_TOGETHER : []);
   upsertSearchAttributes([{ key: searchAttributes.clusterName, value: input.clusterName }]);
   const operator = handleOperator(progress, () => settings, (request: RetryRequest) => request.settings);
 

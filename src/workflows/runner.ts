@@ -45,7 +45,11 @@ export function describeFailure(err: unknown): { message: string; retryable: boo
 export class ProgressTracker {
   private publishedPhase: Phase | undefined;
 
-  constructor(readonly progress: Progress) {}
+  /** `together`: groups of consecutive steps that run at the same time (each group in list order). */
+  constructor(
+    readonly progress: Progress,
+    private readonly together: readonly (readonly StepId[])[] = [],
+  ) {}
 
   /** Pushes the progress to the Web UI (current details) and the phase search attribute. */
   publish(): void {
@@ -63,8 +67,10 @@ export class ProgressTracker {
   }
 
   /**
-   * Runs the steps not yet succeeded, in order; throws StepFailed when one
-   * fails for good. A step named in `skips` is not run: it shows the reason.
+   * Runs the steps not yet succeeded, in order, those of a `together` group
+   * at the same time; throws StepFailed when one fails for good (in a group,
+   * once every step of it has ended). A step named in `skips` is not run: it
+   * shows the reason.
    */
   async runSteps(
     steps: StepProgress[],
@@ -72,17 +78,31 @@ export class ProgressTracker {
     policies: Partial<Record<StepId, StepPolicy>> = {},
     skips: Partial<Record<StepId, string>> = {},
   ): Promise<void> {
-    for (const step of steps) {
-      if (step.state === 'succeeded') continue;
+    const run = async (step: StepProgress): Promise<void> => {
+      if (step.state === 'succeeded') return;
       const reason = skips[step.id];
       if (reason !== undefined) {
         skip(step, reason);
         this.publish();
-        continue;
+        return;
       }
       const action = actions[step.id];
       if (action === undefined) throw new Error(`no action for step ${step.id}`);
       await this.runStep(step, action, policies[step.id] ?? DEFAULT_STEP_POLICY);
+    };
+    for (let i = 0; i < steps.length; ) {
+      const group = this.together.find((ids) => ids[0] === steps[i]?.id);
+      const batch = group ? steps.slice(i, i + group.length).filter((s) => group.includes(s.id)) : steps.slice(i, i + 1);
+      i += batch.length;
+      if (batch.length === 1) {
+        await run(batch[0] as StepProgress);
+        continue;
+      }
+      const ended = await Promise.allSettled(batch.map(run));
+      // A cancellation ends the run; otherwise the first step in order that failed goes to the operator.
+      const failures = ended.flatMap((e) => (e.status === 'rejected' ? [e.reason as unknown] : []));
+      const thrown = failures.find(isCancellation) ?? failures[0];
+      if (thrown !== undefined) throw thrown;
     }
   }
 

@@ -70,7 +70,16 @@ export const STEP_PATCHES = {
    * at the start of a reconfiguration.
    */
   pinLeavingReceiveHeads: 'pin-leaving-receive-heads',
+  /**
+   * The data-path check runs while the TKE components restart: neither
+   * depends on the other. Decided at the start of an install or a
+   * reconfiguration: runs recorded before it took one after the other.
+   */
+  verifyWhileConsumersRestart: 'verify-while-consumers-restart',
 } as const;
+
+/** Steps of one list that run at the same time, where STEP_PATCHES.verifyWhileConsumersRestart holds. */
+export const STEPS_RUN_TOGETHER = [[RESTART_CONSUMERS.id, VERIFY_DATA_PATH.id]] as const;
 
 /** `verifyThanos` checks an installed cluster with the install's last step. */
 export const VERIFY_STEPS = INSTALL_STEPS.filter((s) => s.id === 'verify-data-path');

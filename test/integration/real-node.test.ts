@@ -102,6 +102,13 @@ test('the install ends by writing a canary to the business clusters\' URL and re
   );
 });
 
+test('the data-path check runs while the TKE components restart, not after them', () => {
+  const restart = installed.progress.steps.find((s) => s.id === 'restart-consumers');
+  const verify = installed.progress.steps.find((s) => s.id === 'verify-data-path');
+  expect(restart).toMatchObject({ state: 'succeeded' });
+  expect(verify?.startedAt).toBe(restart?.startedAt);
+});
+
 test('all five components run the real Thanos binary on the real node and are Ready by their own probes', async () => {
   const pods = (await core.listNamespacedPod({ namespace })).items.filter((p) => p.metadata?.name?.startsWith('thanos-'));
   expect(pods.map((p) => p.metadata?.labels?.['app.kubernetes.io/component']).sort()).toEqual(['compact', 'query', 'receive', 'rule', 'store']);
