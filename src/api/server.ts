@@ -226,20 +226,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
    */
   const recentDescriptions = new LRUCache<string, Promise<WorkflowExecutionDescription | undefined>>({ max: DESCRIPTIONS_KEPT, ttl: options.descriptionMaxAgeMs ?? 50 });
   const describeWorkflow = (workflowId: string): Promise<WorkflowExecutionDescription | undefined> => {
-    let description = recentDescriptions.get(workflowId);
-    if (description === undefined) {
-      description = client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
-        throw err;
-      });
-      const asked = description;
-      // A failure to ask is not kept.
-      asked.catch(() => {
-        if (recentDescriptions.peek(workflowId) === asked) recentDescriptions.delete(workflowId);
-      });
-      recentDescriptions.set(workflowId, asked);
-    }
-    return description;
+    const kept = recentDescriptions.get(workflowId);
+    if (kept !== undefined) return kept;
+    const asked = client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+    recentDescriptions.set(workflowId, asked);
+    // A failure to ask is not kept.
+    asked.catch(() => {
+      if (recentDescriptions.peek(workflowId) === asked) recentDescriptions.delete(workflowId);
+    });
+    return asked;
   };
   /** A change this API makes to workflows; whatever its outcome, what was described before it is forgotten. */
   const changing = async <T>(change: Promise<T>): Promise<T> => {
@@ -420,8 +418,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const where = links(existing.workflowId, existing.runId);
     const answerOf = (progress: Progress) => ({ status: installerStatus(progress), data: progressLog(progress), phase: progress.phase, steps: progress.steps, rollbackSteps: progress.rollbackSteps, notes: progress.notes, ...where });
     if (existing.status.name === 'RUNNING') {
+      let running: Progress;
       try {
-        return reply.send(answerOf(await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery))));
+        running = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
       } catch (err) {
         return reply.code(503).send({
           status: 'Unknown',
@@ -429,6 +428,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           ...where,
         });
       }
+      return reply.send(answerOf(running));
     }
     let progress: Progress;
     try {
