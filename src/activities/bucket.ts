@@ -16,6 +16,8 @@ export const BUCKET_FAILURE_TYPES: Record<S3FailureKind, string> = {
   credentials: 'BucketCredentialsRejected',
   'no-such-bucket': 'BucketNotFound',
   unreachable: 'BucketEndpointUnreachable',
+  'not-https': 'BucketEndpointNotHttps',
+  'untrusted-certificate': 'BucketCertificateUntrusted',
   'access-denied': 'BucketAccessDenied',
   other: 'BucketCheckFailed',
 };
@@ -88,7 +90,8 @@ async function writeReadDelete(client: S3Client, key: string): Promise<void> {
 /**
  * Lists the bucket, then writes, reads back and deletes a small probe object
  * under the configured prefix, exactly as Thanos will address it. Wrong
- * credentials, a missing bucket or a refused request fail for good, each with
+ * credentials, a missing bucket, a refused request or a failed TLS handshake
+ * fail for good, each with
  * its own error type; an unreachable endpoint fails so that the step is tried
  * again. No credential is ever part of a message.
  */

@@ -18,7 +18,7 @@ export interface S3ClientOptions {
 }
 
 /** Why an S3 call failed, in the terms an operator acts on. */
-export type S3FailureKind = 'unreachable' | 'credentials' | 'no-such-bucket' | 'access-denied' | 'other';
+export type S3FailureKind = 'unreachable' | 'not-https' | 'untrusted-certificate' | 'credentials' | 'no-such-bucket' | 'access-denied' | 'other';
 
 export class S3Error extends Error {
   constructor(
@@ -29,6 +29,39 @@ export class S3Error extends Error {
     super(message);
     this.name = 'S3Error';
   }
+}
+
+/**
+ * Node's codes for a certificate it does not trust: one nobody it knows
+ * signed, out of date, or for another host. Thanos checks it against its
+ * image's CA bundle the same way, so it would be refused there too.
+ */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
+  'CERT_REJECTED', 'INVALID_CA', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A request that got no HTTP answer. A refused or dropped connection may pass
+ * (a server restarting, a network blip); a TLS handshake that fails does not
+ * until the operator changes the endpoint or the bucket config, so it says
+ * which field to change.
+ */
+function noAnswer(err: NodeJS.ErrnoException, target: string): S3Error {
+  const code = err.code ?? 'NetworkError';
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return new S3Error('untrusted-certificate', code, `the S3 endpoint ${target} presented a certificate that is not trusted (${code}: ${err.message}); ` +
+      'Thanos would refuse it too: give the endpoint a certificate from a public CA for the host in bucketConfig.config.endpoint, ' +
+      'or set bucketConfig.config.http_config.insecure_skip_verify: true');
+  }
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
+    // OpenSSL's reason ("wrong version number" when the server speaks plain HTTP), without its internals.
+    const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message;
+    return new S3Error('not-https', code, `the S3 endpoint ${target} did not answer the TLS handshake (${reason}); ` +
+      'if it serves plain HTTP, set bucketConfig.config.insecure: true');
+  }
+  return new S3Error('unreachable', code, `cannot reach the S3 endpoint ${target}: ${err.message}`);
 }
 
 const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken']);
@@ -122,9 +155,7 @@ export class S3Client {
         },
       );
       r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
-      r.on('error', (err: NodeJS.ErrnoException) =>
-        reject(new S3Error('unreachable', err.code ?? 'NetworkError', `cannot reach the S3 endpoint ${target}: ${err.message}`)),
-      );
+      r.on('error', (err: NodeJS.ErrnoException) => reject(noAnswer(err, target)));
       r.end(req.body);
     });
   }

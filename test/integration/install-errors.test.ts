@@ -14,7 +14,7 @@ import { installThanos } from '../../src/workflows';
 import { progressQuery, retryUpdate, rollbackUpdate } from '../../src/workflows/contracts';
 import type { Progress, StepProgress } from '../../src/workflows/progress';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '../../src/workflows/steps';
-import { installInputFor, nodePorts, ownedNamespaces, type RunningWorker, seedRequest, startWorkerAndClient } from '../support/install';
+import { installInputFor, nodePorts, ownedNamespaces, type RunningWorker, type SeedRequest, seedRequest, startWorkerAndClient } from '../support/install';
 import { testGround } from '../support/testground';
 
 jest.setTimeout(180_000);
@@ -94,6 +94,31 @@ test('a write the API server refuses (403, over a ResourceQuota) goes to the ope
   const result = await handle.result();
   expect(result.phase).toBe('Succeeded');
   expect(stepOf(result.progress, 'deploy-receive')).toMatchObject({ state: 'succeeded', attempts: 2 });
+});
+
+test('an endpoint that speaks plain HTTP, asked for HTTPS, goes to the operator at once, naming bucketConfig.config.insecure; a retry with it set finishes', async () => {
+  const namespace = await namespaces.create('not-https');
+  const ports = (r: SeedRequest) => {
+    r.config.monitor.thanos.nodePorts = nodePorts(32431);
+  };
+  const handle = await install('not-https', (r) => {
+    ports(r);
+    r.config.monitor.thanos.bucketConfig.config.insecure = false;
+  }, namespace);
+
+  const progress = await waitFor(handle, 'waiting for the operator', (p) => p.phase === 'WaitingForOperator');
+  const check = stepOf(progress, 'check-bucket');
+  expect(check).toMatchObject({ state: 'failed', attempts: 1 });
+  expect(check.lastError).toBe(
+    `the S3 endpoint https://${coordinates.s3.endpoint} did not answer the TLS handshake (wrong version number); if it serves plain HTTP, set bucketConfig.config.insecure: true`,
+  );
+  expect(stepOf(progress, 'preflight').state).toBe('pending');
+
+  const corrected = installInputFor(seedRequest(coordinates, ports), 'corrected', namespace).settings;
+  await handle.executeUpdate(retryUpdate, { args: [{ settings: corrected }] });
+  const result = await handle.result();
+  expect(result.phase).toBe('Succeeded');
+  expect(stepOf(result.progress, 'check-bucket')).toMatchObject({ state: 'succeeded', attempts: 2 });
 });
 
 test('a TKE component whose new pods never become ready: the rollout timeout goes to the operator at once, naming it; retry after the fix finishes', async () => {
