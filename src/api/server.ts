@@ -23,6 +23,7 @@ import { clusterNameOf, installInputOf, planInstall, startInstall, startReconfig
 import { validateInstallRequest, validateThanosConfig, type FieldError } from '../request/validate';
 import { InstallRequestSchema, type InstallRequest } from '../request/schema';
 import {
+  clusterOfWorkflow,
   driftWatchWorkflowIdFor,
   INVALID_SETTINGS,
   NOT_WAITING,
@@ -424,7 +425,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       } catch (err) {
         return reply.code(503).send({
           status: 'Unknown',
-          data: `the ${nounOf(existing.type)} of cluster ${existing.workflowId.replace(/^thanos-installer-(verify-)?/, '')} is running, but no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000}s (is a worker running on task queue ${existing.taskQueue}?): ${(err as Error).message}`,
+          data: `the ${nounOf(existing.type)} of cluster ${clusterOfWorkflow(existing.type, existing.workflowId) ?? existing.workflowId} is running, but no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000}s (is a worker running on task queue ${existing.taskQueue}?): ${(err as Error).message}`,
           ...where,
         });
       }

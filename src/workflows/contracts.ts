@@ -36,9 +36,10 @@ export function driftWatchWorkflowIdFor(clusterName: string): string {
 }
 
 const WORKFLOW_ID_PREFIX = 'thanos-installer-';
-const VERIFY_WORKFLOW_ID_PREFIX = 'thanos-installer-verify-';
+// The dots keep these apart from every install's id: a cluster name holds none
+// (with a dash, verifying cluster x and installing cluster verify-x shared one).
+const VERIFY_WORKFLOW_ID_PREFIX = 'thanos-installer-verify.';
 const PLAN_WORKFLOW_ID_PREFIX = 'thanos-installer-plan.';
-// The dot keeps it apart from every install's id: a cluster name holds none.
 const DRIFT_WATCH_WORKFLOW_ID_PREFIX = 'thanos-installer-drift.';
 
 /** The cluster an installer workflow works on, read back from its id; undefined for any other workflow. */

@@ -31,8 +31,10 @@ test('a worker reads the cluster back from the id of every installer workflow, a
   expect(clusterOfWorkflow('verifyThanos', verifyWorkflowIdFor('east-1'))).toBe('east-1');
   expect(clusterOfWorkflow('planThanos', planWorkflowIdFor('east-1', '0f6c2a'))).toBe('east-1');
   expect(clusterOfWorkflow('watchDrift', driftWatchWorkflowIdFor('east-1'))).toBe('east-1');
-  // A cluster named drift-east-1 has an install id no drift watch has.
+  // Clusters named drift-east-1 and verify-east-1 have install ids no drift watch or check of east-1 has.
   expect(driftWatchWorkflowIdFor('east-1')).not.toBe(workflowIdFor('drift-east-1'));
+  expect(verifyWorkflowIdFor('east-1')).not.toBe(workflowIdFor('verify-east-1'));
+  expect(clusterOfWorkflow('installThanos', workflowIdFor('verify-east-1'))).toBe('verify-east-1');
   expect(clusterOfWorkflow('checkWorker', 'thanos-installer-east-1')).toBeUndefined();
   expect(clusterOfWorkflow('installThanos', 'someone-elses-east-1')).toBeUndefined();
 });
