@@ -40,6 +40,7 @@ import type { installThanos } from '../workflows';
 import { planRefusals, type InstallPlan } from '../render/plan';
 import type { ThanosSettings } from '../request/defaults';
 import type { Progress } from '../workflows/progress';
+import { AnswerLog } from './answer-log';
 import { bearerMatches } from './auth';
 import { InFlight } from './in-flight';
 import { CLUSTER_NAME, CLUSTER_NAME_RULE, isClusterName, type ClusterRegistry } from './clusters';
@@ -56,6 +57,8 @@ export interface ApiOptions {
   namespace?: string;
   bodyLimitBytes?: number;
   logLevel?: string;
+  /** Where log lines go (default standard output). */
+  logStream?: { write(line: string): void };
   /** More metrics for /metrics, made where the API is put together (its Temporal calls). */
   metrics?: Metric[];
   /** How old a workflow's description may be when a request is answered from it, counted from when it was asked (default 50 ms). */
@@ -70,6 +73,8 @@ const FINGERPRINT_MEMO = 'requestFingerprint';
 const KNOWN_BODIES_BYTES = 4 * 1024 * 1024;
 /** Workflows whose recent description the API keeps at most. */
 const DESCRIPTIONS_KEPT = 1024;
+/** The share of its maximum age after which a kept description is asked again in the background. */
+const REFRESH_AFTER = 0.6;
 /** Closed runs whose results the API keeps (a few KiB each). */
 const CLOSED_RUNS_KEPT = 512;
 /** The workflows that leave Thanos installed when they succeed; retry and rollback act on them. */
@@ -122,10 +127,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const namespace = options.namespace ?? 'tke';
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    logController: new AnswerLog(),
     logger: {
       level: options.logLevel ?? 'info',
       // Requests are logged without bodies; the token never.
       redact: ['req.headers.authorization'],
+      ...(options.logStream !== undefined && { stream: options.logStream }),
     },
   });
 
@@ -225,26 +232,68 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
    * this process's CPU each). The API's own changes forget them all, so
    * that it reads its own writes at once.
    */
-  const recentDescriptions = new LRUCache<string, Promise<WorkflowExecutionDescription | undefined>>({ max: DESCRIPTIONS_KEPT, ttl: options.descriptionMaxAgeMs ?? 50 });
+  /**
+   * Workflows' descriptions, each answered from for at most `maxAge` after it
+   * was asked. Once one is older than REFRESH_AFTER of that, the next request
+   * asks again in the background and is answered from the one kept, so that
+   * requests seldom wait for Temporal. Every change the API makes forgets them
+   * all, and a description asked before a change never replaces one.
+   */
+  const maxAge = options.descriptionMaxAgeMs ?? 50;
+  interface Description {
+    described: Promise<WorkflowExecutionDescription | undefined>;
+    askedAt: number;
+    settled: boolean;
+    refreshing: boolean;
+  }
+  const recentDescriptions = new LRUCache<string, Description>({ max: DESCRIPTIONS_KEPT, ttl: maxAge });
+  /** Counts the changes the API made: a description asked before one is not kept after it. */
+  let changes = 0;
+  const ask = (workflowId: string): Description => {
+    const description: Description = {
+      described: client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }),
+      askedAt: performance.now(),
+      settled: false,
+      refreshing: false,
+    };
+    description.described.then(
+      () => (description.settled = true),
+      // A failure to ask is not kept.
+      () => {
+        if (recentDescriptions.peek(workflowId) === description) recentDescriptions.delete(workflowId);
+      },
+    );
+    return description;
+  };
   const describeWorkflow = (workflowId: string): Promise<WorkflowExecutionDescription | undefined> => {
     const kept = recentDescriptions.get(workflowId);
-    if (kept !== undefined) return kept;
-    const asked = client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    });
-    recentDescriptions.set(workflowId, asked);
-    // A failure to ask is not kept.
-    asked.catch(() => {
-      if (recentDescriptions.peek(workflowId) === asked) recentDescriptions.delete(workflowId);
-    });
-    return asked;
+    if (kept === undefined) {
+      const asked = ask(workflowId);
+      recentDescriptions.set(workflowId, asked);
+      return asked.described;
+    }
+    if (kept.settled && !kept.refreshing && performance.now() - kept.askedAt > maxAge * REFRESH_AFTER) {
+      kept.refreshing = true;
+      const changesBefore = changes;
+      const next = ask(workflowId);
+      next.described.then(() => {
+        const age = performance.now() - next.askedAt;
+        if (changes === changesBefore && recentDescriptions.peek(workflowId) === kept && age < maxAge) {
+          recentDescriptions.set(workflowId, next, { ttl: maxAge - age });
+        }
+      }, () => {});
+    }
+    return kept.described;
   };
   /** A change this API makes to workflows; whatever its outcome, what was described before it is forgotten. */
   const changing = async <T>(change: Promise<T>): Promise<T> => {
     try {
       return await change;
     } finally {
+      changes++;
       recentDescriptions.clear();
     }
   };

@@ -418,6 +418,27 @@ describe('service endpoints', () => {
     expect(JSON.stringify(doc.paths['/api/cluster']?.post?.requestBody)).toContain('bucketConfig');
   });
 
+  test('the API logs one line per request, when it is answered: method, URL, status and time, never the token', async () => {
+    const lines: string[] = [];
+    const logged = await startApi(coordinates, env, 'tke', { logLevel: 'info', logStream: { write: (line) => lines.push(line) } });
+    try {
+      const auth = { authorization: `Bearer ${logged.token}` };
+      await fetch(`${logged.url}/api/cluster/no-such-cluster/progress`, { headers: auth });
+      await fetch(`${logged.url}/api/cluster`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+      await fetch(`${logged.url}/healthz`);
+    } finally {
+      await logged.app.close();
+    }
+    const perRequest = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.reqId !== undefined);
+    expect(perRequest.map(({ msg, method, url, statusCode }) => ({ msg, method, url, statusCode }))).toEqual([
+      { msg: 'answered', method: 'GET', url: '/api/cluster/no-such-cluster/progress', statusCode: 404 },
+      { msg: 'answered', method: 'POST', url: '/api/cluster', statusCode: 400 },
+      { msg: 'answered', method: 'GET', url: '/healthz', statusCode: 200 },
+    ]);
+    for (const line of perRequest) expect(line.responseTime).toEqual(expect.any(Number));
+    expect(lines.join('')).not.toContain(logged.token);
+  });
+
   test('Prometheus metrics count requests by route and status', async () => {
     await fetch(`${server.url}/healthz`);
     const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.token}` } })).text();
