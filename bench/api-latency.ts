@@ -12,7 +12,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import * as k8s from '@kubernetes/client-node';
@@ -23,6 +22,7 @@ import { connectClient } from '../src/client/installs';
 import { codecKeysOf, readCoordinates, workerEnvOn } from '../src/testground/coordinates';
 import { startTestGround } from '../src/testground/ground';
 import { projectRoot } from '../src/testground/paths';
+import { freePorts } from '../src/testground/ports';
 import { seedRequestOn } from '../src/testground/seed-request';
 import { installTkeFixture } from '../src/testground/tke-fixture';
 import { checkWorker } from '../src/workflows';
@@ -75,15 +75,6 @@ async function driftNoticed(kc: k8s.KubeConfig, client: Client, namespace: strin
   return `drift watch: the same request is planned again ${(performance.now() - edited).toFixed(0)} ms after an edit (Query scaled by hand), and by the API at most 50 ms later (the age of the descriptions it answers from)`;
 }
 
-/** A port free on 127.0.0.1 now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 /** `node dist/<script>` as its own process, as operators run it. */
 function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, [resolve(projectRoot, 'dist', script)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -109,7 +100,7 @@ function callsPerAnswer(before: Map<string, number>, after: Map<string, number>,
 /** Requests of each kind sent before timing, so that what runs is compiled and cached as in a running API. */
 const WARM_UP = 200;
 
-async function main(options: { requests: number; concurrency: number[] }): Promise<void> {
+async function main(options: { requests: number; concurrency: number[]; logLevel: string }): Promise<void> {
   const { requests: total, concurrency: concurrencies } = options;
   const external = process.env.THANOS_TESTGROUND_COORDINATES;
   const ground = external ? undefined : await startTestGround();
@@ -120,7 +111,7 @@ async function main(options: { requests: number; concurrency: number[] }): Promi
   await installTkeFixture(kc, namespace);
   const taskQueue = `latency-${Date.now().toString(36)}`;
   const token = randomBytes(24).toString('hex');
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port}`;
   const worker = startProcess('worker.js', workerEnvOn(c, taskQueue));
   const workerEnv = workerEnvOn(c, taskQueue);
@@ -132,7 +123,7 @@ async function main(options: { requests: number; concurrency: number[] }): Promi
     THANOS_INSTALLER_CLUSTERS: `${namespace}=${taskQueue}`,
     THANOS_INSTALLER_TKE_NAMESPACE: namespace,
     PORT: String(port),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: options.logLevel,
   });
   const client = await connectClient({ address: c.temporal.address, namespace: c.temporal.namespace, codecKeys: codecKeysOf(c) });
   const api = new InstallerApi(url, token);
@@ -192,5 +183,7 @@ runBench(
   new Command('bench-api')
     .option('--requests <n>', 'requests of each kind (the first of each client\'s connection included)', positiveInteger, 20000)
     .option('--concurrency <list>', 'concurrent clients, one run per comma-separated figure', positiveIntegers, [16, 64])
+    // warn: the figures are the API's own work; info adds two log lines per request (the API's default).
+    .option('--log-level <level>', 'the API\'s LOG_LEVEL', 'warn')
     .action(main),
 );
