@@ -91,9 +91,8 @@ async function writeReadDelete(client: S3Client, key: string): Promise<void> {
  * Lists the bucket, then writes, reads back and deletes a small probe object
  * under the configured prefix, exactly as Thanos will address it. Wrong
  * credentials, a missing bucket, a refused request or a failed TLS handshake
- * fail for good, each with
- * its own error type; an unreachable endpoint fails so that the step is tried
- * again. No credential is ever part of a message.
+ * fail for good, each with its own error type; an unreachable endpoint fails
+ * so that the step is tried again. No credential is ever part of a message.
  */
 async function probeS3(bucketConfig: S3BucketConfig): Promise<BucketCheck> {
   const { config } = bucketConfig;

@@ -229,15 +229,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
    * Workflows as Temporal described them a moment ago: requests answer from
    * a description begun at most descriptionMaxAgeMs before they came, in
    * flight or done, so that many requests cost one describe (about 1 ms of
-   * this process's CPU each). The API's own changes forget them all, so
-   * that it reads its own writes at once.
-   */
-  /**
-   * Workflows' descriptions, each answered from for at most `maxAge` after it
-   * was asked. Once one is older than REFRESH_AFTER of that, the next request
-   * asks again in the background and is answered from the one kept, so that
-   * requests seldom wait for Temporal. Every change the API makes forgets them
-   * all, and a description asked before a change never replaces one.
+   * this process's CPU each). Once a description is older than REFRESH_AFTER
+   * of that, the next request asks again in the background and is answered
+   * from the one kept, so that requests seldom wait for Temporal. The API's
+   * own changes forget them all, so that it reads its own writes at once, and
+   * a description asked before a change never replaces one after it.
    */
   const maxAge = options.descriptionMaxAgeMs ?? 50;
   interface Description {
